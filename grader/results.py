@@ -1,0 +1,92 @@
+"""Result records: what grading found, per check, per question and per notebook.
+
+Scores are kept as Fractions until they are written out, so totals are exact (no 2.0001).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+# Question statuses, worst-to-best does not matter; each names a different situation.
+PASSED = "passed"            # full marks
+PARTIAL = "partial"          # some checks passed
+FAILED = "failed"            # ran, answer wrong
+ERROR = "error"              # the student's code raised
+MISSING = "missing"          # function / answer not found in the notebook
+NO_ANSWER = "no_answer"      # answer cell left as a placeholder
+UNPARSED = "unparsed"        # LaTeX could not be read (flagged for manual review)
+UNDECIDED = "undecided"      # the checker could not decide (flagged for manual review)
+TIMEOUT = "timeout"          # a time limit was hit
+KERNEL_DIED = "kernel_died"  # the kernel died before the question could be checked
+
+REVIEW_STATUSES = frozenset({UNPARSED, UNDECIDED})
+
+
+@dataclass
+class CheckResult:
+    """One check of a question (e.g. "random inputs", "batched 2-D", "equivalent")."""
+
+    name: str
+    passed: bool
+    points: Fraction = Fraction(0)
+    max_points: Fraction = Fraction(0)
+    status: str = PASSED
+    feedback: str = ""
+    hidden: bool = False
+
+
+@dataclass
+class QuestionResult:
+    id: str
+    kind: str
+    title: str
+    score: Fraction
+    max_score: Fraction
+    status: str
+    feedback: str
+    checks: list[CheckResult] = field(default_factory=list)
+    needs_review: bool = False
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CellEvent:
+    """Something that happened while the notebook ran (an exception, a timeout, kernel death)."""
+
+    cell_index: int
+    kind: str  # "error" | "timeout" | "kernel_died" | "output_truncated"
+    message: str
+
+
+@dataclass
+class GradeResult:
+    assignment: str
+    assignment_title: str
+    notebook: str
+    questions: list[QuestionResult]
+    events: list[CellEvent] = field(default_factory=list)
+    assignment_source: str = ""  # how the assignment was chosen
+    timings: dict[str, float] = field(default_factory=dict)
+    isolation: str = ""
+    grader_version: str = ""
+
+    @property
+    def score(self) -> Fraction:
+        return sum((q.score for q in self.questions), Fraction(0))
+
+    @property
+    def max_score(self) -> Fraction:
+        return sum((q.max_score for q in self.questions), Fraction(0))
+
+    @property
+    def needs_review(self) -> bool:
+        return any(q.needs_review for q in self.questions)
+
+
+def as_number(value: Fraction) -> float | int:
+    """Exact scores as JSON numbers: integers stay integers, others round to 4 places."""
+    if value.denominator == 1:
+        return int(value)
+    return round(float(value), 4)
