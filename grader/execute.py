@@ -1,0 +1,281 @@
+"""Run a notebook in a fresh kernel with nbclient, under time limits, and keep the kernel for probing.
+
+The kernel gets a scratch working directory and an allow-listed environment (nothing of the
+grader's environment, such as tokens or CI secrets, reaches student code). A failing cell does
+not stop the run: later cells still execute, so what was defined is still graded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import nbformat
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from traitlets import List as ListTrait
+
+from .results import CellEvent
+
+
+class KernelStartError(RuntimeError):
+    """The grader's own environment cannot run a kernel (not the student's fault)."""
+
+# Only these variables of the grader's environment reach the kernel.
+ENV_ALLOW = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")
+ENV_FIXED = {
+    "MPLBACKEND": "Agg",              # headless plotting: plt.show() is a no-op
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONUNBUFFERED": "1",
+    "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    "OMP_NUM_THREADS": "1",           # student code is small; parallel batches share the cores
+    "MKL_NUM_THREADS": "1",
+    "JUPYTER_PLATFORM_DIRS": "1",
+}
+
+
+@dataclass
+class Limits:
+    cell_timeout: float = 60.0      # seconds per cell
+    timeout: float = 600.0          # seconds for the whole notebook
+    probe_timeout: float = 30.0     # seconds for all calls of one question
+    startup_timeout: float = 60.0
+    interrupt_grace: float = 3.0    # after an interrupt, how long a cell may take to stop
+
+
+@dataclass
+class ExecutionReport:
+    events: list[CellEvent] = field(default_factory=list)
+    cells_run: int = 0
+    dead: bool = False
+    problem: str = ""  # why the kernel can no longer be probed
+    seconds: float = 0.0
+
+
+class _FixedSpecManager(KernelSpecManager):
+    """Serves one kernel spec: this interpreter's ipykernel, whatever kernelspecs the machine has."""
+
+    argv = ListTrait()
+
+    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        return KernelSpec(argv=list(self.argv), display_name="grader", language="python", env={}, interrupt_mode="signal")
+
+    def find_kernel_specs(self) -> dict[str, str]:
+        return {"grader": ""}
+
+
+def kernel_argv() -> list[str]:
+    return [
+        sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+        "--HistoryManager.enabled=False",  # no sqlite history file per kernel
+    ]
+
+
+def matplotlib_cache() -> str:
+    """A persistent matplotlib config dir: a fresh one makes every kernel rebuild the font cache (~1 s)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = os.path.join(base, "grader", "matplotlib")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError:
+        path = os.path.join(tempfile.gettempdir(), "grader-matplotlib")
+        os.makedirs(path, exist_ok=True)
+    return path
+
+
+def kernel_env(workdir: str) -> dict[str, str]:
+    env = {k: os.environ[k] for k in ENV_ALLOW if k in os.environ}
+    env.update(ENV_FIXED)
+    env.update({"HOME": workdir, "TMPDIR": workdir, "MPLCONFIGDIR": matplotlib_cache()})
+    env.setdefault("PATH", os.defpath)
+    # The kernel must use this interpreter's packages even when started through a symlinked venv.
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env["PATH"]
+    return env
+
+
+class KernelSession:
+    """One kernel for one submission: run its cells, then answer probes, then shut down."""
+
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
+        self.workdir = tempfile.mkdtemp(prefix="grader-")
+        # Connection files, IPC sockets and the kernel's own stderr live outside the student's directory.
+        self.private = tempfile.mkdtemp(prefix="grader-private-")
+        self.kernel_log_path = os.path.join(self.private, "kernel.log")
+        self.report = ExecutionReport()
+        self._nb = nbformat.v4.new_notebook()
+        km = AsyncKernelManager(
+            kernel_name="grader", kernel_spec_manager=_FixedSpecManager(argv=kernel_argv()),
+            transport="ipc", ip=os.path.join(self.private, "kernel"),
+            connection_file=os.path.join(self.private, "kernel.json"),
+        )
+        self._timeout: float = self.limits.cell_timeout
+        self.client = NotebookClient(
+            self._nb,
+            km=km,
+            timeout_func=lambda cell: max(1, int(self._timeout + 0.999)),
+            allow_errors=True,
+            interrupt_on_timeout=False,
+            startup_timeout=int(self.limits.startup_timeout),
+            shutdown_kernel="immediate",
+            iopub_timeout=4,
+            raise_on_iopub_timeout=False,
+            record_timing=False,
+            resources={"metadata": {"path": self.workdir}},
+        )
+        self._ctx: Any = None
+
+    async def start(self) -> None:
+        self._log = open(self.kernel_log_path, "wb")
+        ctx = self.client.async_setup_kernel(env=kernel_env(self.workdir), cwd=self.workdir,
+                                             stdout=self._log, stderr=self._log, stdin=subprocess.DEVNULL)
+        try:
+            await ctx.__aenter__()
+        except Exception as e:
+            atexit.unregister(self.client._cleanup_kernel)
+            raise KernelStartError(f"the Jupyter kernel did not start ({type(e).__name__}: {e})") from e
+        self._ctx = ctx
+
+    async def close(self) -> None:
+        try:
+            if self._ctx is not None:
+                await self._ctx.__aexit__(None, None, None)
+        except Exception:
+            pass
+        finally:
+            self._ctx = None
+            if getattr(self, "_log", None) is not None:
+                self._log.close()
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            shutil.rmtree(self.private, ignore_errors=True)
+
+    async def __aenter__(self) -> "KernelSession":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # ------------------------------------------------------------------ running cells
+
+    async def run_notebook(self, nb: nbformat.NotebookNode) -> ExecutionReport:
+        """Execute every code cell in order; record exceptions, timeouts and kernel death as events."""
+        t0 = time.monotonic()
+        deadline = t0 + self.limits.timeout
+        self.client.nb = nb
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code" or not cell.source.strip():
+                continue
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.report.events.append(CellEvent(index, "timeout", (
+                    f"the notebook's time limit ({self.limits.timeout:g} s) was reached before cell {index + 1}; "
+                    "it and the cells after it were not run")))
+                break
+            self._timeout = min(self.limits.cell_timeout, remaining)
+            outcome = await self._run_cell(cell, index)
+            self.report.cells_run += 1
+            if outcome == "error":
+                err = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
+                if err is not None:
+                    self.report.events.append(CellEvent(index, "error", f"{err.get('ename')}: {err.get('evalue', '')}"[:300]))
+            if self.report.dead:
+                break
+        self.report.seconds = time.monotonic() - t0
+        return self.report
+
+    async def _run_cell(self, cell: nbformat.NotebookNode, index: int) -> str:
+        try:
+            await self.client.async_execute_cell(cell, index, store_history=True)
+        except CellTimeoutError:
+            limit = self._timeout
+            which = "cell" if limit >= self.limits.cell_timeout else "notebook"
+            stopped = await self._interrupt()
+            msg = f"cell {index + 1} ran longer than the {which} time limit ({limit:g} s) and was stopped"
+            if not stopped:
+                msg += "; it ignored the interrupt, so the kernel was killed"
+                self._mark_dead(f"cell {index + 1} exceeded the time limit and could not be interrupted")
+            self.report.events.append(CellEvent(index, "timeout", msg))
+            return "timeout"
+        except DeadKernelError:
+            self._mark_dead(f"the kernel died while running cell {index + 1}")
+            self.report.events.append(CellEvent(index, "kernel_died", f"the kernel died while running cell {index + 1}"))
+            return "dead"
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            return "error"
+        return "ok"
+
+    async def _interrupt(self) -> bool:
+        """Interrupt the running cell; True when the kernel is responsive again."""
+        km = self.client.km
+        kc = self.client.kc
+        if km is None or kc is None:
+            return False
+        try:
+            await km.interrupt_kernel()
+            # A kernel that honoured the interrupt answers a trivial request promptly.
+            msg_id = kc.execute("", store_history=False, silent=True)
+            deadline = time.monotonic() + self.limits.interrupt_grace
+            while time.monotonic() < deadline:
+                try:
+                    reply = await kc.get_shell_msg(timeout=max(0.05, deadline - time.monotonic()))
+                except Exception:
+                    break
+                if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                    return True
+        except Exception:
+            pass
+        await self._kill()
+        return False
+
+    async def _kill(self) -> None:
+        try:
+            if self.client.km is not None:
+                await self.client.km.shutdown_kernel(now=True)
+        except Exception:
+            pass
+
+    def _mark_dead(self, why: str) -> None:
+        self.report.dead = True
+        self.report.problem = self.report.problem or why
+
+    # ------------------------------------------------------------------ probing
+
+    async def execute_probe(self, code: str, timeout: float) -> tuple[list[dict[str, Any]], str]:
+        """Run grader code in the kernel; returns (outputs, problem). problem is "" on success."""
+        if self.report.dead:
+            return [], self.report.problem
+        cell = nbformat.v4.new_code_cell(code)
+        self._timeout = timeout
+        self.client.nb = nbformat.v4.new_notebook(cells=[cell])  # probes never touch the student's notebook
+        try:
+            await self.client.async_execute_cell(cell, 0, store_history=False)
+        except CellTimeoutError:
+            stopped = await self._interrupt()
+            if not stopped:
+                self._mark_dead("a function ran past its time limit and could not be interrupted")
+            return [], "timeout"
+        except DeadKernelError:
+            self._mark_dead("the kernel died while calling your function")
+            return [], "kernel_died"
+        return list(cell.get("outputs", [])), ""
+
+
+async def run_in_session(nb: nbformat.NotebookNode, limits: Limits | None = None) -> ExecutionReport:
+    """Execute a notebook and shut the kernel down (no probing): the benchmark floor's equivalent."""
+    async with KernelSession(limits) as session:
+        return await session.run_notebook(nb)
+
+
+def run_sync(coro: Any) -> Any:
+    return asyncio.run(coro)

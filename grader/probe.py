@@ -1,0 +1,108 @@
+"""Call the student's functions inside their kernel on inputs the grader chose.
+
+Inputs travel as raw bytes (grader/wire.py), each call gets fresh copies, and results come
+back as raw bytes too; the grader compares them in its own process with its own torch.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from . import wire
+from .execute import KernelSession
+
+_MIME = "application/vnd.grader.probe+json"
+_RUNTIME = resources.files("grader").joinpath("kernel_runtime.py").read_text(encoding="utf-8")
+
+
+@dataclass
+class Call:
+    args: list[Any]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CallResult:
+    ok: bool
+    value: wire.Value | None = None
+    error: dict[str, Any] | None = None
+    mutated: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class ProbeResponse:
+    status: str  # ok | missing | not_callable | timeout | kernel_died | protocol
+    calls: list[CallResult] = field(default_factory=list)
+    signature: str = ""
+    defined: list[str] = field(default_factory=list)
+    problem: str = ""
+
+
+class Prober:
+    def __init__(self, session: KernelSession) -> None:
+        self.session = session
+
+    @property
+    def alive(self) -> bool:
+        return not self.session.report.dead
+
+    async def call(self, function: str, calls: list[Call], timeout: float | None = None) -> ProbeResponse:
+        nonce = secrets.token_hex(8)
+        request = json.dumps({
+            "nonce": nonce,
+            "function": function,
+            "calls": [{"args": [wire.encode_input(a) for a in c.args],
+                       "kwargs": {k: wire.encode_input(v) for k, v in c.kwargs.items()}} for c in calls],
+        })
+        code = (f"(lambda g: (exec(compile({_RUNTIME!r}, '<grader-probe>', 'exec'), g), "
+                f"g['main']({request!r})))({{'__name__': '__grader_probe__'}});")
+        outputs, problem = await self.session.execute_probe(code, timeout or self.session.limits.probe_timeout)
+        if problem:
+            return ProbeResponse(status=problem if problem in ("timeout", "kernel_died") else "kernel_died", problem=problem)
+        payload = None
+        for out in outputs:
+            data = out.get("data", {}) if out.get("output_type") == "display_data" else {}
+            candidate = data.get(_MIME)
+            if isinstance(candidate, dict) and candidate.get("nonce") == nonce:
+                payload = candidate
+        if payload is None:
+            err = next((o for o in outputs if o.get("output_type") == "error"), None)
+            why = f"{err.get('ename')}: {err.get('evalue')}" if err else "no result came back from the kernel"
+            return ProbeResponse(status="protocol", problem=why)
+        return _parse(payload, len(calls))
+
+
+def _parse(payload: dict[str, Any], expected_calls: int) -> ProbeResponse:
+    status = payload.get("status")
+    if status == "missing":
+        defined = [str(d)[:80] for d in payload.get("defined", [])][:300] if isinstance(payload.get("defined"), list) else []
+        return ProbeResponse(status="missing", defined=defined)
+    if status == "not_callable":
+        return ProbeResponse(status="not_callable", problem=str(payload.get("type", "?"))[:80])
+    calls_raw = payload.get("calls")
+    if status != "ok" or not isinstance(calls_raw, list) or len(calls_raw) != expected_calls:
+        return ProbeResponse(status="protocol", problem="malformed probe response")
+    calls: list[CallResult] = []
+    for raw in calls_raw:
+        if not isinstance(raw, dict):
+            return ProbeResponse(status="protocol", problem="malformed call record")
+        mutated = [i for i in raw.get("mutated", []) if isinstance(i, int)][:32]
+        seconds = raw.get("seconds") if isinstance(raw.get("seconds"), (int, float)) else 0.0
+        if raw.get("ok"):
+            try:
+                value = wire.decode_value(raw.get("value"))
+            except (wire.WireError, ValueError) as e:
+                calls.append(CallResult(ok=False, error={"type": "UnreadableResult", "message": str(e)}))
+                continue
+            calls.append(CallResult(ok=True, value=value, mutated=mutated, seconds=float(seconds)))
+        else:
+            err = raw.get("error") if isinstance(raw.get("error"), dict) else {}
+            clean = {k: (str(v)[:500] if not isinstance(v, int) else v) for k, v in err.items()
+                     if k in ("type", "message", "function", "line", "code", "execution_count")}
+            calls.append(CallResult(ok=False, error=clean, mutated=mutated, seconds=float(seconds)))
+    return ProbeResponse(status="ok", calls=calls, signature=str(payload.get("signature", ""))[:200])
