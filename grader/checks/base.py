@@ -1,0 +1,62 @@
+"""What a question kind produces, and what it gets to look at."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..results import FAILED, PASSED, CellEvent
+
+if TYPE_CHECKING:
+    import nbformat
+
+    from ..probe import Prober
+    from ..spec import Assignment, QuestionBase
+
+
+@dataclass
+class CheckOutcome:
+    name: str
+    passed: bool
+    feedback: str = ""
+    status: str = ""
+    credit: float | None = None  # fraction of the check's points; None: all if passed, none if not
+    hidden: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.status:
+            self.status = PASSED if self.passed else FAILED
+
+
+@dataclass
+class QuestionOutcome:
+    checks: list[CheckOutcome]
+    status: str | None = None       # overrides the status derived from the checks (missing, timeout...)
+    feedback: str = ""              # question-level note, shown before the checks' feedback
+    needs_review: bool = False
+    penalties: list[tuple[str, str]] = field(default_factory=list)  # (rubric penalty name, note)
+    credit: float | None = None     # whole-question credit fraction (symbolic partial credit)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CheckContext:
+    """What checks may look at once the notebook has run. `prober` is None when the kernel is gone."""
+
+    notebook: "nbformat.NotebookNode"
+    assignment: "Assignment"
+    prober: "Prober | None"
+    events: list[CellEvent]
+    kernel_problem: str = ""  # why probing is impossible (kernel died, limit hit), for feedback
+
+
+class QuestionKind(Protocol):
+    name: str
+    model: type
+    needs_kernel: bool
+
+    def prepare(self, question: "QuestionBase", assignment: "Assignment") -> Any:
+        """Grader-side work that needs no student code (runs while the notebook executes)."""
+
+    async def check(self, question: "QuestionBase", prepared: Any, ctx: CheckContext) -> QuestionOutcome:
+        """Judge the executed notebook."""

@@ -1,0 +1,83 @@
+"""Written answers: LaTeX in a markdown cell, compared with an expected sympy expression."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from .. import results as R
+from ..answers import find_answer
+from ..spec import AnswerLocator, Model, QuestionBase
+from . import register
+from .base import CheckContext, CheckOutcome, QuestionOutcome
+
+
+class Mistake(Model):
+    expr: str
+    feedback: str
+    credit: float = Field(default=0.0, ge=0, le=1)
+
+
+class SymbolicQuestion(QuestionBase):
+    kind: Literal["symbolic"] = "symbolic"
+    answer: AnswerLocator
+    expected: str
+    target: str | None = None
+    definitions: dict[str, str] = Field(default_factory=dict)
+    aliases: dict[str, list[str]] = Field(default_factory=dict)
+    assumptions: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    conventions: list[dict[str, Any]] = Field(default_factory=list)
+    form: dict[str, list[str]] | None = None
+    form_credit: float = Field(default=0.5, ge=0, le=1)  # equivalent but not in the required form
+    mistakes: list[Mistake] = Field(default_factory=list)
+    timeout: float = Field(default=2.0, gt=0, le=30)
+
+    def check_names(self) -> list[str]:
+        return ["answer"]
+
+
+_STATUS = {
+    "correct": R.PASSED, "wrong": R.FAILED, "wrong_form": R.PARTIAL, "known_mistake": R.FAILED,
+    "unparsed": R.UNPARSED, "no_answer": R.NO_ANSWER, "undecided": R.UNDECIDED,
+}
+
+
+class SymbolicKind:
+    name = "symbolic"
+    model = SymbolicQuestion
+    needs_kernel = False
+
+    def prepare(self, q: SymbolicQuestion, assignment: Any) -> Any:
+        return None
+
+    async def check(self, q: SymbolicQuestion, prepared: Any, ctx: CheckContext) -> QuestionOutcome:
+        from ..symbolic import check_answer
+
+        prompts = [getattr(o, "answer").prompt for o in ctx.assignment.questions
+                   if isinstance(o, SymbolicQuestion) and o.answer.prompt]
+        region = find_answer(ctx.notebook, tag=q.answer.tag, prompt=q.answer.prompt, section=q.answer.section,
+                             other_prompts=prompts)
+        if region is None:
+            where = f"a markdown cell tagged `{q.answer.tag}`" if q.answer.tag else f"the prompt \"{q.answer.prompt}\""
+            return QuestionOutcome([CheckOutcome("answer", False, status=R.MISSING)], status=R.MISSING,
+                                   feedback=f"Could not find your answer: looked for {where}.")
+        res = check_answer(
+            region.text, q.expected, definitions=q.definitions or None, target=q.target, aliases=q.aliases or None,
+            assumptions=q.assumptions or None, conventions=q.conventions or None, form=q.form,
+            mistakes=[m.model_dump() for m in q.mistakes] or None, timeout=q.timeout,
+        )
+        status = _STATUS.get(res.status, R.UNDECIDED)
+        credit = None
+        if res.status == "wrong_form":
+            credit = q.form_credit
+        elif res.status == "known_mistake":
+            credit = next((m.credit for m in q.mistakes if res.mistake and m.expr == res.mistake), 0.0)
+        passed = res.status == "correct"
+        details = {"read": res.answer_latex, "parsed": res.parsed, "cells": region.cells, "found_by": region.how}
+        return QuestionOutcome([CheckOutcome("answer", passed, feedback=res.feedback, status=status, credit=credit)],
+                               status=status if status != R.PASSED else None, credit=credit,
+                               needs_review=bool(getattr(res, "needs_review", False)), details=details)
+
+
+register(SymbolicKind())

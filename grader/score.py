@@ -1,0 +1,70 @@
+"""Turn what the checks found into points, using the rubric. Exact arithmetic throughout."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from . import results as R
+from .checks.base import QuestionOutcome
+from .results import CheckResult, QuestionResult
+from .spec import QuestionBase, Rubric
+
+
+def _frac(x: float) -> Fraction:
+    return Fraction(str(x))  # 0.1 -> 1/10, not the nearest binary float
+
+
+def check_points(question: QuestionBase, rubric: Rubric) -> tuple[Fraction, dict[str, Fraction]]:
+    """The question's points and each check's share: explicit rubric points, the rest split evenly."""
+    rq = rubric.for_question(question.id)
+    total = _frac(rq.points if rq.points is not None else question.points)
+    names = question.check_names()
+    explicit = {n: _frac(c.points) for n, c in rq.checks.items() if c.points is not None}
+    rest = [n for n in names if n not in explicit]
+    share = (total - sum(explicit.values(), Fraction(0))) / len(rest) if rest else Fraction(0)
+    return total, {n: explicit.get(n, share) for n in names}
+
+
+def score_question(question: QuestionBase, outcome: QuestionOutcome, rubric: Rubric) -> QuestionResult:
+    rq = rubric.for_question(question.id)
+    total, maxes = check_points(question, rubric)
+    checks: list[CheckResult] = []
+    for co in outcome.checks:
+        mx = maxes.get(co.name, Fraction(0))
+        frac = _frac(co.credit) if co.credit is not None else Fraction(int(co.passed))
+        feedback = co.feedback
+        hint = rq.checks.get(co.name)
+        if not co.passed and hint is not None and hint.feedback:
+            feedback = f"{feedback} {hint.feedback}".strip()
+        checks.append(CheckResult(co.name, co.passed, mx * frac, mx, co.status, feedback, co.hidden))
+    score = sum((c.points for c in checks), Fraction(0))
+    status = outcome.status
+    if status is not None and status in rq.partial:  # rubric's partial credit for this situation
+        score = total * _frac(rq.partial[status])
+    notes = []
+    for name, note in outcome.penalties:
+        fraction = _frac(getattr(rubric.penalties, name, 0.0))
+        if fraction:
+            lost = min(score, total * fraction)
+            score -= lost
+            note += f" (−{R.as_number(lost)} point{'s' if lost != 1 else ''})"
+        notes.append(note)
+    if status is None:
+        if score == total:
+            status = R.PASSED
+        elif score > 0:
+            status = R.PARTIAL
+        elif checks and all(c.status == R.ERROR for c in checks if not c.passed):
+            status = R.ERROR
+        else:
+            status = R.FAILED
+    lines = [outcome.feedback] if outcome.feedback else []
+    lines += [c.feedback for c in checks if c.feedback and (not c.passed or c.status != R.PASSED or c.points < c.max_points or c.feedback)]
+    lines += notes
+    if score < total and rq.feedback:
+        lines.append(rq.feedback)
+    return QuestionResult(
+        id=question.id, kind=question.kind, title=question.display_title, score=score, max_score=total,
+        status=status, feedback="\n".join(dict.fromkeys(line for line in lines if line)),
+        checks=checks, needs_review=outcome.needs_review or status in R.REVIEW_STATUSES, details=outcome.details,
+    )
