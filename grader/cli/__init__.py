@@ -1,0 +1,64 @@
+"""The `grade` command. Verbs are thin modules over the library; this file only dispatches.
+
+`grade NOTEBOOK` is short for `grade grade NOTEBOOK`.
+Exit codes: 0 graded (whatever the score), 2 unusable input, 3 the grader itself failed, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Callable
+
+# verb -> module under grader.cli exposing add_arguments(parser) and run(args) -> int
+VERBS: dict[str, tuple[str, str]] = {
+    "grade": ("grade", "grade one notebook (the default verb)"),
+    "answer": ("answer", "check a LaTeX answer against an expected expression"),
+}
+
+EXIT_OK, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 2, 3, 130
+
+
+def _top_help() -> str:
+    lines = ["usage: grade NOTEBOOK [options]", "       grade VERB [options]", "",
+             "Autograder for deep-learning notebooks.", "", "verbs:"]
+    lines += [f"  {v:<10} {h}" for v, (_, h) in VERBS.items()]
+    lines += ["", "Run `grade VERB --help` for a verb's options.",
+              "Exit codes: 0 graded, 2 unusable input (one line on stderr), 3 grader failure."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    from ..errors import GraderInputError
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(_top_help())
+        return EXIT_OK if argv else EXIT_INPUT
+    if argv[0] == "--version":
+        from .. import __version__
+        print(f"grade {__version__}")
+        return EXIT_OK
+    verb = argv.pop(0) if argv[0] in VERBS else "grade"
+    module = importlib.import_module(f"{__name__}.{VERBS[verb][0]}")
+    parser = argparse.ArgumentParser(prog=f"grade {verb}" if verb != "grade" else "grade", description=module.__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    module.add_arguments(parser)
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for grader failures")
+    args = parser.parse_args(argv)
+    run: Callable[..., int] = module.run
+    try:
+        return run(args)
+    except GraderInputError as e:
+        print(f"grade: error: {e}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("grade: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as e:  # a grader bug or a broken environment: one line unless asked for more
+        if args.debug:
+            raise
+        print(f"grade: internal error: {type(e).__name__}: {e} (rerun with --debug for details)", file=sys.stderr)
+        return EXIT_INTERNAL

@@ -1,0 +1,84 @@
+"""Grade one notebook: load spec -> read notebook -> execute -> probe -> check -> score.
+
+The kernel starts first; while it runs the student's cells, the grader imports torch, builds
+probe inputs and references, and checks written answers, so that the grader's own work hides
+behind the notebook's execution instead of adding to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .assignments import choose_assignment, rubric_for
+from .checks import get_kind
+from .checks.base import CheckContext, QuestionOutcome
+from .execute import KernelSession, Limits
+from .notebook import read_notebook
+from .probe import Prober
+from .results import GradeResult
+from .score import score_question
+from .spec import Assignment, Rubric, load_assignment
+
+
+def _prepare_all(assignment: Assignment) -> dict[str, Any]:
+    return {q.id: get_kind(q.kind).prepare(q, assignment) for q in assignment.questions}
+
+
+async def grade_notebook_async(
+    notebook: str | Path,
+    assignment: Assignment | None = None,
+    rubric: Rubric | None = None,
+    limits: Limits | None = None,
+) -> GradeResult:
+    t0 = time.perf_counter()
+    nb = read_notebook(notebook)
+    how = "given"
+    if assignment is None:
+        path, how = choose_assignment(nb)
+        assignment = load_assignment(path)
+    rubric = rubric or rubric_for(assignment)
+    kinds = {q.id: get_kind(q.kind) for q in assignment.questions}
+    timings: dict[str, float] = {}
+
+    session = KernelSession(limits)
+    outcomes: dict[str, QuestionOutcome] = {}
+    try:
+        start = asyncio.create_task(session.start())
+        prepare = asyncio.create_task(asyncio.to_thread(_prepare_all, assignment))
+        await start
+        timings["kernel_start"] = time.perf_counter() - t0
+        run = asyncio.create_task(session.run_notebook(nb))
+        await asyncio.sleep(0)  # let the first cell go out before the grader busies itself
+        # Written answers need no kernel: check them while the notebook runs.
+        offline = CheckContext(nb, assignment, None, [], "")
+        for q in assignment.questions:
+            if not kinds[q.id].needs_kernel:
+                outcomes[q.id] = await kinds[q.id].check(q, None, offline)
+        report = await run
+        timings["execute"] = report.seconds
+        prepared = await prepare
+        t1 = time.perf_counter()
+        ctx = CheckContext(nb, assignment, Prober(session), report.events, report.problem)
+        for q in assignment.questions:
+            if kinds[q.id].needs_kernel:
+                outcomes[q.id] = await kinds[q.id].check(q, prepared[q.id], ctx)
+        timings["probe"] = time.perf_counter() - t1
+    finally:
+        await session.close()
+    questions = [score_question(q, outcomes[q.id], rubric) for q in assignment.questions]
+    timings["total"] = time.perf_counter() - t0
+    return GradeResult(
+        assignment=assignment.id, assignment_title=assignment.title, notebook=str(notebook), questions=questions,
+        events=session.report.events, assignment_source=how, timings=timings,
+        isolation="scratch working directory, allow-listed environment, time limits", grader_version=__version__,
+    )
+
+
+def grade_notebook(notebook: str | Path, assignment: Assignment | None = None, rubric: Rubric | None = None,
+                   limits: Limits | None = None) -> GradeResult:
+    """Synchronous entry point for library users."""
+    return asyncio.run(grade_notebook_async(notebook, assignment, rubric, limits))
