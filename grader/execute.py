@@ -188,7 +188,7 @@ class KernelSession:
             if outcome == "error":
                 err = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
                 if err is not None:
-                    self.report.events.append(CellEvent(index, "error", f"{err.get('ename')}: {err.get('evalue', '')}"[:300]))
+                    self.report.events.append(CellEvent(index, "error", (f"{err.get('ename')}: {err.get('evalue')}" if err.get("evalue") else str(err.get("ename")))[:300]))
             if self.report.dead:
                 break
         self.report.seconds = time.monotonic() - t0

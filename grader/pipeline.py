@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from . import results as R
 from .assignments import choose_assignment, rubric_for
 from .checks import get_kind
-from .checks.base import CheckContext, QuestionOutcome
+from .checks.base import CheckContext, CheckOutcome, QuestionOutcome
 from .execute import KernelSession, Limits
 from .notebook import read_notebook
 from .probe import Prober
@@ -26,6 +27,17 @@ from .spec import Assignment, Rubric, load_assignment
 
 def _prepare_all(assignment: Assignment) -> dict[str, Any]:
     return {q.id: get_kind(q.kind).prepare(q, assignment) for q in assignment.questions}
+
+
+async def _check(kind: Any, q: Any, prepared: Any, ctx: CheckContext) -> QuestionOutcome:
+    """One question's check; a grader bug there is flagged for review instead of sinking the notebook."""
+    try:
+        return await kind.check(q, prepared, ctx)
+    except Exception as e:  # noqa: BLE001 - isolate the failure to this question
+        note = (f"The grader could not check this question ({type(e).__name__}: {e}); "
+                "it is flagged for manual review.")
+        return QuestionOutcome([CheckOutcome(n, False, status=R.UNDECIDED) for n in q.check_names()],
+                               status=R.UNDECIDED, feedback=note, needs_review=True)
 
 
 async def grade_notebook_async(
@@ -57,7 +69,7 @@ async def grade_notebook_async(
         offline = CheckContext(nb, assignment, None, [], "")
         for q in assignment.questions:
             if not kinds[q.id].needs_kernel:
-                outcomes[q.id] = await kinds[q.id].check(q, None, offline)
+                outcomes[q.id] = await _check(kinds[q.id], q, None, offline)
         report = await run
         timings["execute"] = report.seconds
         prepared = await prepare
@@ -65,7 +77,7 @@ async def grade_notebook_async(
         ctx = CheckContext(nb, assignment, Prober(session), report.events, report.problem)
         for q in assignment.questions:
             if kinds[q.id].needs_kernel:
-                outcomes[q.id] = await kinds[q.id].check(q, prepared[q.id], ctx)
+                outcomes[q.id] = await _check(kinds[q.id], q, prepared[q.id], ctx)
         timings["probe"] = time.perf_counter() - t1
     finally:
         await session.close()

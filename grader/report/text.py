@@ -1,4 +1,8 @@
-"""The human report: a score table and, under it, feedback a student can act on."""
+"""The human report: a score table and, under it, feedback a student can act on.
+
+Every student- or author-written string goes through Text(), never rich markup: feedback
+such as `−[y·log(p) + ...]` must print as written.
+"""
 
 from __future__ import annotations
 
@@ -21,9 +25,9 @@ def render_text(result: GradeResult, *, color: bool = False) -> str:
     buf = io.StringIO()
     console = Console(file=buf, force_terminal=color, no_color=not color, width=100, highlight=False)
     console.print(Text(f"{result.assignment_title} ({result.assignment})", style="bold"))
-    console.print(f"Notebook: {result.notebook}")
+    console.print(Text(f"Notebook: {result.notebook}"))
     if result.assignment_source and result.assignment_source != "given":
-        console.print(f"Assignment chosen {result.assignment_source}")
+        console.print(Text(f"Assignment chosen {result.assignment_source}"))
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
     table.add_column("question")
     table.add_column("score", justify="right")
@@ -38,17 +42,17 @@ def render_text(result: GradeResult, *, color: bool = False) -> str:
     if result.events:
         console.print(Text("\nWhile running the notebook", style="bold"))
         for e in result.events:
-            console.print(f"  cell {e.cell_index + 1}: {e.message}")
+            console.print(Text(f"  cell {e.cell_index + 1}: {e.message}"))
     if needing:
         console.print(Text("\nFeedback", style="bold"))
         for q in needing:
             console.print(Text(f"{q.id} ({as_number(q.score)}/{as_number(q.max_score)}, {q.status})", style=_STYLE.get(q.status, "")))
             for line in q.feedback.splitlines():
-                console.print(f"  {line}")
+                console.print(Text(f"  {line}"))
     if notes:
         console.print(Text("\nNotes", style="bold"))
         for q in notes:
-            console.print(f"{q.id}: {q.feedback}")
+            console.print(Text(f"{q.id}: {q.feedback}"))
     if result.needs_review:
         console.print(Text("\nSome answers could not be checked automatically and are flagged for manual review.", style="cyan"))
     return buf.getvalue()
