@@ -48,9 +48,10 @@ ENV_FIXED = {
 class Limits:
     cell_timeout: float = 60.0      # seconds per cell
     timeout: float = 600.0          # seconds for the whole notebook
-    probe_timeout: float = 30.0     # seconds for all calls of one question
+    probe_timeout: float = 15.0     # seconds for all calls of one question
     startup_timeout: float = 60.0
     interrupt_grace: float = 3.0    # after an interrupt, how long a cell may take to stop
+    revivals: int = 2               # fresh kernels after one dies (replaying the cells that did not kill it)
 
 
 @dataclass
@@ -114,15 +115,14 @@ class KernelSession:
         self.kernel_log_path = os.path.join(self.private, "kernel.log")
         self.report = ExecutionReport()
         self._nb = nbformat.v4.new_notebook()
-        km = AsyncKernelManager(
-            kernel_name="grader", kernel_spec_manager=_FixedSpecManager(argv=kernel_argv()),
-            transport="ipc", ip=os.path.join(self.private, "kernel"),
-            connection_file=os.path.join(self.private, "kernel.json"),
-        )
+        self._student_nb: nbformat.NotebookNode | None = None
+        self.killers: set[int] = set()  # cells that killed a kernel: never replayed
+        self.revivals = 0
+        self._deadline = float("inf")
         self._timeout: float = self.limits.cell_timeout
         self.client = NotebookClient(
             self._nb,
-            km=km,
+            km=self._make_km(),
             timeout_func=lambda cell: max(1, int(self._timeout + 0.999)),
             allow_errors=True,
             interrupt_on_timeout=False,
@@ -135,8 +135,17 @@ class KernelSession:
         )
         self._ctx: Any = None
 
+    def _make_km(self) -> AsyncKernelManager:
+        return AsyncKernelManager(
+            kernel_name="grader", kernel_spec_manager=_FixedSpecManager(argv=kernel_argv()),
+            # a revived kernel gets fresh socket paths: the dead one's may still be bound or buffered
+            transport="ipc", ip=os.path.join(self.private, f"kernel{self.revivals}"),
+            connection_file=os.path.join(self.private, f"kernel{self.revivals}.json"),
+        )
+
     async def start(self) -> None:
-        self._log = open(self.kernel_log_path, "wb")
+        if getattr(self, "_log", None) is None:
+            self._log = open(self.kernel_log_path, "ab")
         ctx = self.client.async_setup_kernel(env=kernel_env(self.workdir), cwd=self.workdir,
                                              stdout=self._log, stderr=self._log, stdin=subprocess.DEVNULL)
         try:
@@ -146,7 +155,9 @@ class KernelSession:
             raise KernelStartError(f"the Jupyter kernel did not start ({type(e).__name__}: {e})") from e
         self._ctx = ctx
 
-    async def close(self) -> None:
+    async def _stop_kernel(self) -> None:
+        """Shut the kernel down ourselves: nbclient leaves a kernel it does not own (we pass `km`) running."""
+        client = self.client
         try:
             if self._ctx is not None:
                 await self._ctx.__aexit__(None, None, None)
@@ -154,8 +165,31 @@ class KernelSession:
             pass
         finally:
             self._ctx = None
+        if client.kc is not None:
+            try:
+                client.kc.stop_channels()
+            except Exception:
+                pass
+            client.kc = None
+        km = client.km
+        if km is not None:
+            try:
+                if km.has_kernel:
+                    await km.shutdown_kernel(now=True)
+            except Exception:
+                pass
+            try:
+                await km.cleanup_resources() if asyncio.iscoroutinefunction(km.cleanup_resources) else km.cleanup_resources()
+            except Exception:
+                pass
+
+    async def close(self) -> None:
+        try:
+            await self._stop_kernel()
+        finally:
             if getattr(self, "_log", None) is not None:
                 self._log.close()
+                self._log = None
             shutil.rmtree(self.workdir, ignore_errors=True)
             shutil.rmtree(self.private, ignore_errors=True)
 
@@ -171,11 +205,14 @@ class KernelSession:
     async def run_notebook(self, nb: nbformat.NotebookNode) -> ExecutionReport:
         """Execute every code cell in order; record exceptions, timeouts and kernel death as events."""
         t0 = time.monotonic()
-        deadline = t0 + self.limits.timeout
+        deadline = self._deadline = t0 + self.limits.timeout
+        self._student_nb = nb
         self.client.nb = nb
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code" or not cell.source.strip():
                 continue
+            if self.report.dead and not await self.revive(upto=index):
+                break
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self.report.events.append(CellEvent(index, "timeout", (
@@ -190,7 +227,7 @@ class KernelSession:
                 if err is not None:
                     self.report.events.append(CellEvent(index, "error", (f"{err.get('ename')}: {err.get('evalue')}" if err.get("evalue") else str(err.get("ename")))[:300]))
             if self.report.dead:
-                break
+                self.killers.add(index)
         self.report.seconds = time.monotonic() - t0
         return self.report
 
@@ -245,6 +282,54 @@ class KernelSession:
         except Exception:
             pass
 
+    async def revive(self, upto: int | None = None) -> bool:
+        """After a kernel death: a fresh kernel that re-runs the student's cells before `upto` (all when None),
+        except those that killed a kernel, so what the student defined elsewhere is still graded.
+
+        True when the new kernel is ready. Replayed cells' outputs are discarded (their events were
+        recorded the first time); the notebook's time limit still applies.
+        """
+        nb = self._student_nb
+        if nb is None or self.revivals >= self.limits.revivals or time.monotonic() >= self._deadline:
+            return False
+        await self._stop_kernel()
+        self.revivals += 1
+        self.client.km = self._make_km()
+        try:
+            await self.start()
+        except KernelStartError:
+            return False
+        problem, self.report.dead, self.report.problem = self.report.problem, False, ""
+        stop = len(nb.cells) if upto is None else upto
+        for index, cell in enumerate(nb.cells[:stop]):
+            if cell.cell_type != "code" or not cell.source.strip() or index in self.killers:
+                continue
+            remaining = self._deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            self._timeout = min(self.limits.cell_timeout, remaining)
+            replay = nbformat.v4.new_code_cell(cell.source)
+            self.client.nb = nbformat.v4.new_notebook(cells=[replay])
+            try:
+                await self.client.async_execute_cell(replay, 0, store_history=True)
+            except CellTimeoutError:
+                if not await self._interrupt():
+                    break
+            except DeadKernelError:
+                self.killers.add(index)
+                break
+        self.client.nb = nb
+        if not await self._alive():
+            self._mark_dead(problem)
+            return False
+        return True
+
+    async def _alive(self) -> bool:
+        try:
+            return self.client.km is not None and bool(await self.client.km.is_alive())
+        except Exception:
+            return False
+
     def _mark_dead(self, why: str) -> None:
         self.report.dead = True
         self.report.problem = self.report.problem or why
@@ -264,9 +349,11 @@ class KernelSession:
             stopped = await self._interrupt()
             if not stopped:
                 self._mark_dead("a function ran past its time limit and could not be interrupted")
+                await self.revive()
             return [], "timeout"
         except DeadKernelError:
             self._mark_dead("the kernel died while calling your function")
+            await self.revive()
             return [], "kernel_died"
         return list(cell.get("outputs", [])), ""
 

@@ -61,9 +61,12 @@ class Prober:
         })
         code = (f"(lambda g: (exec(compile({_RUNTIME!r}, '<grader-probe>', 'exec'), g), "
                 f"g['main']({request!r})))({{'__name__': '__grader_probe__'}});")
-        outputs, problem = await self.session.execute_probe(code, timeout or self.session.limits.probe_timeout)
+        limit = timeout or self.session.limits.probe_timeout
+        outputs, problem = await self.session.execute_probe(code, limit)
+        if problem == "timeout":
+            return ProbeResponse(status="timeout", problem=f"{limit:g} s")
         if problem:
-            return ProbeResponse(status=problem if problem in ("timeout", "kernel_died") else "kernel_died", problem=problem)
+            return ProbeResponse(status="kernel_died", problem=problem)
         payload = None
         for out in outputs:
             data = out.get("data", {}) if out.get("output_type") == "display_data" else {}

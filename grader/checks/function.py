@@ -221,7 +221,7 @@ def _unusable(q: _CodeQuestion, prepared: list[PreparedProbe], response: ProbeRe
         status, msg = R.MISSING, f"`{q.function}` is a {response.problem}, not a function."
     elif response.status == "timeout":
         status, msg = R.TIMEOUT, (f"Calling `{q.call_signature}` on the grader's inputs took longer than the limit "
-                                  f"and was stopped. Look for an endless loop.")
+                                  f"({response.problem}) and was stopped. Look for an endless loop.")
     elif response.status == "kernel_died":
         status, msg = R.KERNEL_DIED, f"The kernel died while calling `{q.call_signature}`."
     else:
