@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import json
 import os
 import shutil
 import subprocess
@@ -23,8 +24,10 @@ from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from traitlets import Integer, Unicode
 from traitlets import List as ListTrait
 
+from . import sandbox
 from .results import CellEvent
 
 
@@ -52,6 +55,11 @@ class Limits:
     startup_timeout: float = 60.0
     interrupt_grace: float = 3.0    # after an interrupt, how long a cell may take to stop
     revivals: int = 2               # fresh kernels after one dies (replaying the cells that did not kill it)
+    memory: int = 4 * 1024 ** 3     # bytes of address space for the kernel
+    processes: int = 256            # processes/threads of the sandbox user
+    file_size: int = 512 * 1024 ** 2
+    output: int = 1024 ** 2         # characters of output kept per cell; the rest is dropped with a note
+    sandbox: bool = True            # use bubblewrap when it is available
 
 
 @dataclass
@@ -67,9 +75,44 @@ class _FixedSpecManager(KernelSpecManager):
     """Serves one kernel spec: this interpreter's ipykernel, whatever kernelspecs the machine has."""
 
     argv = ListTrait()
+    interrupt_mode = Unicode("signal")
 
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
-        return KernelSpec(argv=list(self.argv), display_name="grader", language="python", env={}, interrupt_mode="signal")
+        return KernelSpec(argv=list(self.argv), display_name="grader", language="python", env={},
+                          interrupt_mode=self.interrupt_mode)
+
+
+class _KernelManager(AsyncKernelManager):
+    """Hands the connection file to the sandbox user when the kernel runs as someone else."""
+
+    kernel_uid = Integer(-1)
+
+    def write_connection_file(self, **kwargs: Any) -> None:
+        super().write_connection_file(**kwargs)
+        if self.kernel_uid >= 0 and os.path.exists(self.connection_file):
+            os.chown(self.connection_file, self.kernel_uid, self.kernel_uid)
+
+
+class _CappedClient(NotebookClient):
+    """Keeps at most `output_cap` characters of output per cell: a notebook printing gigabytes
+    must not exhaust the grader's memory."""
+
+    output_cap = Integer(1024 ** 2)
+
+    def output(self, outs: list, msg: dict[str, Any], display_id: str | None, cell_index: int) -> Any:
+        kept = getattr(self, "_kept", None)
+        if kept is None or kept[0] is not outs:
+            kept = self._kept = [outs, 0, False]
+        size = len(json.dumps(msg.get("content", {}), default=str)) if msg.get("msg_type") in (
+            "stream", "display_data", "execute_result", "error", "update_display_data") else 0
+        kept[1] += size
+        if kept[1] > self.output_cap:
+            if not kept[2]:
+                kept[2] = True
+                outs.append(nbformat.v4.new_output("stream", name="stderr", text=(
+                    f"[grader: output beyond {self.output_cap // 1024} KiB for this cell was dropped]\n")))
+            return None
+        return super().output(outs, msg, display_id, cell_index)
 
     def find_kernel_specs(self) -> dict[str, str]:
         return {"grader": ""}
@@ -107,12 +150,17 @@ def kernel_env(workdir: str) -> dict[str, str]:
 class KernelSession:
     """One kernel for one submission: run its cells, then answer probes, then shut down."""
 
-    def __init__(self, limits: Limits | None = None) -> None:
+    def __init__(self, limits: Limits | None = None, hide: list[str] = ()) -> None:
         self.limits = limits or Limits()
         self.workdir = tempfile.mkdtemp(prefix="grader-")
         # Connection files, IPC sockets and the kernel's own stderr live outside the student's directory.
         self.private = tempfile.mkdtemp(prefix="grader-private-")
         self.kernel_log_path = os.path.join(self.private, "kernel.log")
+        lim = self.limits
+        self.wrapped = sandbox.wrap(kernel_argv(), workdir=self.workdir, private=self.private, hide=list(hide),
+                                    limits=sandbox.ResourceLimits(lim.memory, lim.processes, lim.file_size),
+                                    use_bubblewrap=lim.sandbox)
+        sandbox.grant([self.workdir, self.private], self.wrapped.uid)
         self.report = ExecutionReport()
         self._nb = nbformat.v4.new_notebook()
         self._student_nb: nbformat.NotebookNode | None = None
@@ -120,9 +168,10 @@ class KernelSession:
         self.revivals = 0
         self._deadline = float("inf")
         self._timeout: float = self.limits.cell_timeout
-        self.client = NotebookClient(
+        self.client = _CappedClient(
             self._nb,
             km=self._make_km(),
+            output_cap=lim.output,
             timeout_func=lambda cell: max(1, int(self._timeout + 0.999)),
             allow_errors=True,
             interrupt_on_timeout=False,
@@ -136,8 +185,10 @@ class KernelSession:
         self._ctx: Any = None
 
     def _make_km(self) -> AsyncKernelManager:
-        return AsyncKernelManager(
-            kernel_name="grader", kernel_spec_manager=_FixedSpecManager(argv=kernel_argv()),
+        specs = _FixedSpecManager(argv=self.wrapped.argv, interrupt_mode=self.wrapped.interrupt_mode)
+        return _KernelManager(
+            kernel_name="grader", kernel_spec_manager=specs,
+            kernel_uid=-1 if self.wrapped.uid is None else self.wrapped.uid,
             # a revived kernel gets fresh socket paths: the dead one's may still be bound or buffered
             transport="ipc", ip=os.path.join(self.private, f"kernel{self.revivals}"),
             connection_file=os.path.join(self.private, f"kernel{self.revivals}.json"),
@@ -343,6 +394,7 @@ class KernelSession:
         cell = nbformat.v4.new_code_cell(code)
         self._timeout = timeout
         self.client.nb = nbformat.v4.new_notebook(cells=[cell])  # probes never touch the student's notebook
+        cap, self.client.output_cap = self.client.output_cap, max(self.client.output_cap, 64 * 1024 ** 2)
         try:
             await self.client.async_execute_cell(cell, 0, store_history=False)
         except CellTimeoutError:
@@ -355,6 +407,8 @@ class KernelSession:
             self._mark_dead("the kernel died while calling your function")
             await self.revive()
             return [], "kernel_died"
+        finally:
+            self.client.output_cap = cap
         return list(cell.get("outputs", [])), ""
 
 

@@ -117,6 +117,8 @@ def main(request_json):  # noqa: C901 - one flat protocol handler reads best her
         for call in request["calls"]:
             args = [decode(a) for a in call["args"]]
             kwargs = {k: decode(v) for k, v in call.get("kwargs", {}).items()}
+            # decoding may have imported torch for a notebook that never did
+            torch, np = sys.modules.get("torch"), sys.modules.get("numpy")
             before = [raw_bytes(a) for a in args]
             t0 = time.perf_counter()
             try:

@@ -56,7 +56,7 @@ async def grade_notebook_async(
     kinds = {q.id: get_kind(q.kind) for q in assignment.questions}
     timings: dict[str, float] = {}
 
-    session = KernelSession(limits)
+    session = KernelSession(limits, hide=[str(Path(notebook).resolve().parent)])
     outcomes: dict[str, QuestionOutcome] = {}
     try:
         start = asyncio.create_task(session.start())
@@ -86,7 +86,7 @@ async def grade_notebook_async(
     return GradeResult(
         assignment=assignment.id, assignment_title=assignment.title, notebook=str(notebook), questions=questions,
         events=session.report.events, assignment_source=how, timings=timings,
-        isolation="scratch working directory, allow-listed environment, time limits", grader_version=__version__,
+        isolation=session.wrapped.isolation, grader_version=__version__,
     )
 
 

@@ -26,6 +26,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"time limit per cell (default {Limits.cell_timeout:g})")
     p.add_argument("--timeout", type=float, default=Limits.timeout, metavar="SECONDS",
                    help=f"time limit for the whole notebook (default {Limits.timeout:g})")
+    p.add_argument("--memory-limit", type=float, default=Limits.memory / 1024 ** 3, metavar="GIB",
+                   help=f"address-space limit of the student's kernel in GiB (default {Limits.memory / 1024 ** 3:g})")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="do not use bubblewrap even when it is installed (limits and scratch directory still apply)")
     p.add_argument("--color", choices=["auto", "always", "never"], default="auto", help="colour in the text report")
 
 
@@ -40,7 +44,10 @@ def run(args: argparse.Namespace) -> int:
     if args.cell_timeout <= 0 or args.timeout <= 0:
         raise GraderInputError("--cell-timeout and --timeout must be positive")
     assignment = load_assignment(resolve_assignment(args.assignment)) if args.assignment else None
-    limits = Limits(cell_timeout=args.cell_timeout, timeout=args.timeout)
+    if args.memory_limit < 1:
+        raise GraderInputError("--memory-limit must be at least 1 GiB (importing torch needs about 1.5)")
+    limits = Limits(cell_timeout=args.cell_timeout, timeout=args.timeout, memory=int(args.memory_limit * 1024 ** 3),
+                    sandbox=not args.no_sandbox)
     result = grade_notebook(args.notebook, assignment, limits=limits)
     if args.format != "text" and result.assignment_source != "given":
         print(f"grade: assignment {result.assignment} chosen {result.assignment_source}", file=sys.stderr)

@@ -28,6 +28,8 @@ def render_text(result: GradeResult, *, color: bool = False) -> str:
     console.print(Text(f"Notebook: {result.notebook}"))
     if result.assignment_source and result.assignment_source != "given":
         console.print(Text(f"Assignment chosen {result.assignment_source}"))
+    if result.isolation:
+        console.print(Text(f"Isolation: {result.isolation}", style="dim"))
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
     table.add_column("question")
     table.add_column("score", justify="right")

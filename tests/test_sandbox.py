@@ -1,0 +1,113 @@
+"""Hostile notebooks: what student code can reach, and that grading survives it.
+
+Every probe is written by the notebook itself into its output; the grader's verdict on the
+one graded function shows grading went on regardless.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import ROOT
+from grader.execute import KernelSession, Limits
+from grader.pipeline import grade_notebook
+from grader.sandbox import bubblewrap
+from grader.spec import load_assignment
+
+RELU_ONLY = """
+id: relu-only
+title: relu
+questions:
+  - id: relu
+    kind: function
+    points: 1
+    function: relu
+    args: [x]
+    reference: "torch.relu(x)"
+    probes:
+      - {name: random, inputs: {x: {uniform: [-5, 5], shape: [16]}}}
+"""
+
+SPY = [
+    "import os, socket, subprocess, json\nseen = {}",
+    "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=2); seen['network'] = 'open'\n"
+    "except Exception as e:\n    seen['network'] = type(e).__name__",
+    "seen['repo_visible'] = os.path.exists(REPO + '/grader/pipeline.py')\n"
+    "seen['submission_dir_visible'] = os.path.exists(SUBDIR + '/secret-answers.txt')",
+    "try:\n    open(SUBDIR + '/../planted.txt', 'w').write('x'); seen['write_outside'] = 'written'\n"
+    "except Exception as e:\n    seen['write_outside'] = type(e).__name__",
+    "seen['secret'] = os.environ.get('GRADER_TEST_SECRET')",
+    "subprocess.Popen(['sleep', '1000'], start_new_session=True, stdout=subprocess.DEVNULL)\nseen['daemon'] = True",
+    "big = 'y' * 100_000\nfor _ in range(200):\n    print(big)",
+    "def relu(x):\n    return x.clamp(min=0)\nprint('SEEN', json.dumps(seen))",
+]
+
+
+def _sleepers() -> list[str]:
+    out = subprocess.run(["pgrep", "-x", "sleep", "-a"], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if "1000" in line]
+
+
+def _spy_notebook(tmp_path: Path) -> Path:
+    sub = tmp_path / "submissions"
+    sub.mkdir()
+    (sub / "secret-answers.txt").write_text("the answer key")
+    cells = [f"REPO = {str(ROOT)!r}\nSUBDIR = {str(sub)!r}"] + SPY
+    path = sub / "spy.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells]), path)
+    return path
+
+
+async def _run(path: Path, limits: Limits) -> tuple[dict, nbformat.NotebookNode]:
+    nb = nbformat.read(path, as_version=4)
+    async with KernelSession(limits, hide=[str(path.parent)]) as session:
+        await session.run_notebook(nb)
+    text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    line = next(ln for ln in text.splitlines() if ln.startswith("SEEN "))
+    return json.loads(line[5:]), nb
+
+
+@pytest.mark.notebook
+@pytest.mark.skipif(bubblewrap() is None, reason="bubblewrap is not installed (make setup installs it)")
+def test_bubblewrap_fences_the_kernel_in(tmp_path: Path, monkeypatch) -> None:
+    import asyncio
+
+    monkeypatch.setenv("GRADER_TEST_SECRET", "s3cr3t")
+    path = _spy_notebook(tmp_path)
+    seen, nb = asyncio.run(_run(path, Limits()))
+    assert seen["network"] != "open"
+    assert seen["repo_visible"] is False and seen["submission_dir_visible"] is False
+    assert not (tmp_path / "planted.txt").exists()  # it wrote into the sandbox's private /tmp, if anywhere
+    assert seen["secret"] is None
+    assert _sleepers() == [], "a detached process outlived grading"
+    capped = [o for c in nb.cells for o in c.get("outputs", []) if "was dropped" in o.get("text", "")]
+    assert capped, "20 MB of output were kept"
+    result = grade_notebook(path, load_assignment(_assignment(tmp_path)))
+    assert result.score == 1 and "bubblewrap" in result.isolation
+
+
+@pytest.mark.notebook
+def test_fallback_without_sandbox_still_scrubs_env_and_grades(tmp_path: Path, monkeypatch) -> None:
+    import asyncio
+
+    monkeypatch.setenv("GRADER_TEST_SECRET", "s3cr3t")
+    path = _spy_notebook(tmp_path)
+    seen, _ = asyncio.run(_run(path, Limits(sandbox=False)))
+    assert seen["secret"] is None
+    result = grade_notebook(path, load_assignment(_assignment(tmp_path)), limits=Limits(sandbox=False))
+    assert result.score == 1
+    assert "no bubblewrap sandbox" in result.isolation  # the report says isolation was weaker
+    for line in _sleepers():  # the fallback cannot contain detached processes; clean up after ourselves
+        os.kill(int(line.split()[0]), 9)
+
+
+def _assignment(tmp_path: Path) -> Path:
+    p = tmp_path / "relu.yaml"
+    p.write_text(RELU_ONLY)
+    return p
