@@ -43,22 +43,22 @@ SPY = [
     "try:\n    open(SUBDIR + '/../planted.txt', 'w').write('x'); seen['write_outside'] = 'written'\n"
     "except Exception as e:\n    seen['write_outside'] = type(e).__name__",
     "seen['secret'] = os.environ.get('GRADER_TEST_SECRET')",
-    "subprocess.Popen(['sleep', '1000'], start_new_session=True, stdout=subprocess.DEVNULL)\nseen['daemon'] = True",
+    "subprocess.Popen(['sleep', str(NAP)], start_new_session=True, stdout=subprocess.DEVNULL)\nseen['daemon'] = True",
     "big = 'y' * 100_000\nfor _ in range(200):\n    print(big)",
     "def relu(x):\n    return x.clamp(min=0)\nprint('SEEN', json.dumps(seen))",
 ]
 
 
-def _sleepers() -> list[str]:
+def _sleepers(nap: int) -> list[str]:
     out = subprocess.run(["pgrep", "-x", "sleep", "-a"], capture_output=True, text=True).stdout
-    return [line for line in out.splitlines() if "1000" in line]
+    return [line for line in out.splitlines() if line.endswith(f" {nap}")]
 
 
-def _spy_notebook(tmp_path: Path) -> Path:
+def _spy_notebook(tmp_path: Path, nap: int) -> Path:
     sub = tmp_path / "submissions"
     sub.mkdir()
     (sub / "secret-answers.txt").write_text("the answer key")
-    cells = [f"REPO = {str(ROOT)!r}\nSUBDIR = {str(sub)!r}"] + SPY
+    cells = [f"REPO = {str(ROOT)!r}\nSUBDIR = {str(sub)!r}\nNAP = {nap}"] + SPY
     path = sub / "spy.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells]), path)
     return path
@@ -79,13 +79,13 @@ def test_bubblewrap_fences_the_kernel_in(tmp_path: Path, monkeypatch) -> None:
     import asyncio
 
     monkeypatch.setenv("GRADER_TEST_SECRET", "s3cr3t")
-    path = _spy_notebook(tmp_path)
+    path = _spy_notebook(tmp_path, 1001)
     seen, nb = asyncio.run(_run(path, Limits()))
     assert seen["network"] != "open"
     assert seen["repo_visible"] is False and seen["submission_dir_visible"] is False
     assert not (tmp_path / "planted.txt").exists()  # it wrote into the sandbox's private /tmp, if anywhere
     assert seen["secret"] is None
-    assert _sleepers() == [], "a detached process outlived grading"
+    assert _sleepers(1001) == [], "a detached process outlived grading"
     capped = [o for c in nb.cells for o in c.get("outputs", []) if "was dropped" in o.get("text", "")]
     assert capped, "20 MB of output were kept"
     result = grade_notebook(path, load_assignment(_assignment(tmp_path)))
@@ -97,13 +97,13 @@ def test_fallback_without_sandbox_still_scrubs_env_and_grades(tmp_path: Path, mo
     import asyncio
 
     monkeypatch.setenv("GRADER_TEST_SECRET", "s3cr3t")
-    path = _spy_notebook(tmp_path)
+    path = _spy_notebook(tmp_path, 1002)
     seen, _ = asyncio.run(_run(path, Limits(sandbox=False)))
     assert seen["secret"] is None
     result = grade_notebook(path, load_assignment(_assignment(tmp_path)), limits=Limits(sandbox=False))
     assert result.score == 1
     assert "no bubblewrap sandbox" in result.isolation  # the report says isolation was weaker
-    for line in _sleepers():  # the fallback cannot contain detached processes; clean up after ourselves
+    for line in _sleepers(1002):  # the fallback cannot contain detached processes; clean up after ourselves
         os.kill(int(line.split()[0]), 9)
 
 
