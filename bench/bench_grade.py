@@ -35,6 +35,12 @@ def timed(cmd: list[str]) -> float:
     return wall
 
 
+def sandbox_state() -> str:
+    from grader.sandbox import bubblewrap
+
+    return "bubblewrap" if bubblewrap() else "fallback (no bubblewrap)"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("notebook", nargs="?", default=str(DEFAULT_NB))
@@ -43,6 +49,7 @@ def main() -> None:
     contenders = {
         "floor (nbclient only)": [sys.executable, str(ROOT / "bench" / "floor.py"), args.notebook],
         "grade": [str(BIN / "grade"), args.notebook, "--format", "json", "-o", os.devnull],
+        "grade --no-sandbox": [str(BIN / "grade"), args.notebook, "--no-sandbox", "--format", "json", "-o", os.devnull],
     }
     times: dict[str, list[float]] = {k: [] for k in contenders}
     for cmd in contenders.values():  # warm-up: disk caches, matplotlib font cache
@@ -52,6 +59,7 @@ def main() -> None:
             times[name].append(timed(cmd))
     floor = statistics.median(times["floor (nbclient only)"])
     print(f"notebook: {args.notebook}  runs: {args.runs} (interleaved, after 1 warm-up each)")
+    print(f"isolation in force for `grade`: {sandbox_state()}")
     print(f"| what | median | min–max | × floor |\n| --- | --- | --- | --- |")
     for name, ts in times.items():
         med = statistics.median(ts)

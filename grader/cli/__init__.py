@@ -13,6 +13,7 @@ from typing import Callable
 # verb -> module under grader.cli exposing add_arguments(parser) and run(args) -> int
 VERBS: dict[str, tuple[str, str]] = {
     "grade": ("grade", "grade one notebook (the default verb)"),
+    "batch": ("batch", "grade a folder or zip of submissions into a gradebook (resumable)"),
     "answer": ("answer", "check a LaTeX answer against an expected expression"),
 }
 

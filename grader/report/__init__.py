@@ -27,4 +27,5 @@ def render(result: GradeResult, fmt: str, *, color: bool = False) -> str:
 
 from . import gradescope as _gradescope  # noqa: E402,F401
 from . import json_report as _json  # noqa: E402,F401
+from . import markdown as _markdown  # noqa: E402,F401
 from . import text as _text  # noqa: E402,F401

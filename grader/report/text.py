@@ -29,7 +29,7 @@ def render_text(result: GradeResult, *, color: bool = False) -> str:
     if result.assignment_source and result.assignment_source != "given":
         console.print(Text(f"Assignment chosen {result.assignment_source}"))
     if result.isolation:
-        console.print(Text(f"Isolation: {result.isolation}", style="dim"))
+        console.print(Text(f"Isolation: {result.isolation.split(' (')[0]}", style="dim"))  # details in --format json
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
     table.add_column("question")
     table.add_column("score", justify="right")

@@ -1,0 +1,84 @@
+"""Grade submissions N at a time; every result goes to the gradebook the moment it exists."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .. import __version__
+from ..errors import GraderInputError
+from ..execute import Limits
+from ..pipeline import grade_notebook_async
+from ..results import GradeResult
+from ..spec import Assignment, Rubric
+from .discover import Submission
+from .gradebook import Gradebook
+
+
+@dataclass
+class Progress:
+    student: str
+    outcome: str          # graded | failed | skipped
+    detail: str = ""
+
+
+def spec_hash(assignment: Assignment, rubric: Rubric) -> str:
+    """Changes when anything that could change a score changes: the assignment, the rubric, the grader."""
+    h = hashlib.sha256()
+    for part in (assignment.model_dump_json(), rubric.model_dump_json(), __version__):
+        h.update(part.encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+async def grade_batch_async(submissions: list[Submission], assignment: Assignment, rubric: Rubric, gradebook: Gradebook,
+                            *, workers: int | None = None, regrade: bool = False, limits: Limits | None = None,
+                            on_progress: Callable[[Progress], None] = lambda p: None,
+                            on_result: Callable[[str, GradeResult], None] = lambda s, r: None) -> None:
+    workers = workers or default_workers()
+    if workers < 1:
+        raise GraderInputError("--workers must be at least 1")
+    digest = spec_hash(assignment, rubric)
+    todo = []
+    for s in submissions:
+        if not regrade and gradebook.is_current(s.student, s.content_hash, digest):
+            on_progress(Progress(s.student, "skipped", "unchanged since it was graded"))
+        else:
+            todo.append(s)
+    queue: asyncio.Queue[Submission] = asyncio.Queue()
+    for s in todo:
+        queue.put_nowait(s)
+
+    async def worker() -> None:
+        while True:
+            try:
+                s = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            t0 = time.perf_counter()
+            try:
+                result = await grade_notebook_async(s.path, assignment, rubric, limits)
+            except Exception as e:  # noqa: BLE001 - one broken submission never stops the batch
+                problem = str(e) if isinstance(e, GraderInputError) else f"{type(e).__name__}: {e}"
+                gradebook.record_failure(s.student, str(s.path), s.content_hash, digest, assignment.id, __version__,
+                                         problem, time.perf_counter() - t0)
+                on_progress(Progress(s.student, "failed", problem))
+                continue
+            on_result(s.student, result)  # feedback files first: a result in the gradebook always has them
+            gradebook.record(s.student, str(s.path), s.content_hash, digest, result, time.perf_counter() - t0)
+            on_progress(Progress(s.student, "graded", f"{float(result.score):g}/{float(result.max_score):g}"))
+
+    await asyncio.gather(*(worker() for _ in range(min(workers, max(1, len(todo))))))
+
+
+def grade_batch(*args, **kwargs) -> None:
+    asyncio.run(grade_batch_async(*args, **kwargs))

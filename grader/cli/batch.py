@@ -1,0 +1,102 @@
+"""Grade a class's submissions in parallel into a gradebook; rerun to resume.
+
+PATH is a folder of notebooks (student = file name), a folder of per-student folders
+(student = folder name) or a zip export from an LMS or Gradescope. Results go to
+OUTDIR/gradebook.sqlite as each submission finishes; OUTDIR/grades.csv and
+OUTDIR/feedback/<student>.md|.html are written too. Running the same command again grades
+only what is new or changed (content, assignment, rubric or grader version).
+
+examples:
+  grade batch submissions/ -a derivatives-activations -o graded/
+  grade batch export.zip -a assignments/derivatives-activations.yaml -o graded/ --workers 2
+  grade batch submissions/ -a derivatives-activations -o graded/ --regrade
+
+exit codes: 0 every submission has a result, 1 some could not be graded (see grades.csv), 2 unusable input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..execute import Limits
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="+", metavar="PATH", help="folder, zip or notebook(s)")
+    p.add_argument("-a", "--assignment", required=True, metavar="ID|PATH", help="assignment id (bundled) or YAML path")
+    p.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="where the gradebook and exports go")
+    p.add_argument("-j", "--workers", type=int, default=None, metavar="N", help="notebooks graded at once (default: cores)")
+    p.add_argument("--regrade", action="store_true", help="grade everything again, even unchanged submissions")
+    p.add_argument("--student-pattern", metavar="REGEX",
+                   help="regex with a group `student` applied to each notebook's path to get the student id")
+    p.add_argument("--format", dest="extra", action="append", default=[], choices=["gradescope", "json"],
+                   help="also write OUTDIR/results/<student>.<format>.json (repeatable)")
+    p.add_argument("--cell-timeout", type=float, default=Limits.cell_timeout, metavar="SECONDS")
+    p.add_argument("--timeout", type=float, default=Limits.timeout, metavar="SECONDS")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (default when not a terminal)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ..assignments import resolve_assignment, rubric_for
+    from ..batch.discover import find_submissions
+    from ..batch.export import write_csv, write_failure_feedback, write_feedback
+    from ..batch.gradebook import Gradebook
+    from ..batch.run import Progress, grade_batch
+    from ..errors import GraderInputError
+    from ..report import render
+    from ..spec import load_assignment
+
+    if args.workers is not None and args.workers < 1:
+        raise GraderInputError("--workers must be at least 1")
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise GraderInputError(f"-o {args.output}: exists and is not a folder")
+    assignment = load_assignment(resolve_assignment(args.assignment))
+    rubric = rubric_for(assignment)
+    subs = find_submissions(args.paths, unpack_to=out / "unpacked", student_pattern=args.student_pattern)
+    book = Gradebook(out / "gradebook.sqlite")
+    failed: list[str] = []
+
+    def on_result(student: str, result) -> None:
+        write_feedback(out, student, render(result, "markdown"))
+        for fmt in args.extra:
+            (out / "results").mkdir(parents=True, exist_ok=True)
+            (out / "results" / f"{student}.{fmt}.json").write_text(render(result, fmt), encoding="utf-8")
+
+    show = sys.stderr.isatty() and not args.no_progress
+    counts = {"graded": 0, "failed": 0, "skipped": 0}
+    progress = task = None
+    if show:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeRemainingColumn
+        progress = Bar(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[status]}"),
+                       TimeRemainingColumn(), transient=False)
+        task = progress.add_task("grading", total=len(subs), status="")
+        progress.start()
+
+    def on_progress(p: Progress) -> None:
+        counts[p.outcome] += 1
+        if p.outcome == "failed":
+            failed.append(f"{p.student}: {p.detail}")
+        if progress is not None:
+            progress.update(task, advance=1, status=f"{counts['graded']} graded, {counts['failed']} failed, "
+                                                    f"{counts['skipped']} unchanged")
+
+    limits = Limits(cell_timeout=args.cell_timeout, timeout=args.timeout)
+    try:
+        grade_batch(subs, assignment, rubric, book, workers=args.workers, regrade=args.regrade, limits=limits,
+                    on_progress=on_progress, on_result=on_result)
+    finally:
+        if progress is not None:
+            progress.stop()
+        write_csv(book, assignment, out)
+        write_failure_feedback(book, out)
+        book.close()
+    print(f"{len(subs)} submissions: {counts['graded']} graded, {counts['skipped']} unchanged, "
+          f"{counts['failed']} could not be graded; gradebook {out / 'gradebook.sqlite'}, grades {out / 'grades.csv'}",
+          file=sys.stderr)
+    for line in failed:
+        print(f"  not graded: {line}", file=sys.stderr)
+    return 1 if failed else 0
