@@ -1,0 +1,104 @@
+"""The author's side of a symbolic question, parsed once per check.
+
+Everything the student's answer is read against: the expected expression with
+definitions applied, the target (what the left side of the graded equation must
+name), aliases, which names are functions, the question's variables, and the
+known mistakes. Invalid author input raises ValueError: a spec bug, not the
+student's.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Any, Iterable
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from .expected import Definition, function_names, parse_definitions, parse_sympy
+from .parser import ARG, LatexParseError, ParserConfig, parse_all
+from .rewrite import alias_map, apply_aliases, default_arguments, fill_bare_functions, substitute_definitions
+from .target import _is_loss
+
+_HEAVISIDE = re.compile(r"heaviside|(unit|step)[ -]+(step|function)", re.I)
+_STEP_NAMES = ("H", "u", "Theta", "theta")
+
+
+@dataclass
+class Question:
+    expected: sp.Basic  # with definitions applied: what answers are compared with
+    expected_raw: sp.Basic
+    definitions: tuple[Definition, ...]
+    aliases: dict[str, str]  # alias -> canonical name
+    cfg: ParserConfig
+    target: sp.Basic | None
+    defaults: dict[str, sp.Basic]  # function -> its usual argument (sigma -> x)
+    functions: set[str]
+    known: set[str]  # names the question itself uses
+    variables: set[sp.Symbol]
+    mistakes: list[tuple[dict[str, Any], sp.Basic]]
+    assumptions: dict[str, dict]
+    conventions: list[dict]
+    form: dict[str, list[str]]
+
+    @classmethod
+    def build(cls, expected: str, *, definitions: dict[str, str] | None = None, target: str | None = None,
+              aliases: dict[str, list[str]] | None = None, assumptions: dict[str, dict] | None = None,
+              conventions: list[dict] | None = None, form: dict[str, list[str]] | None = None,
+              mistakes: list[dict] | None = None, functions: Iterable[str] = ()) -> "Question":
+        """Parse the author's inputs; raises ValueError when they are invalid."""
+        raw = parse_sympy(expected)
+        defs = parse_definitions(definitions)
+        amap = alias_map(aliases)
+        mist = [(dict(m), parse_sympy(str(m["expr"]))) for m in (mistakes or [])]
+        funcs = {d.name for d in defs if d.params is not None} | function_names(raw) | set(functions)
+        for _, m in mist:
+            funcs |= function_names(m)
+        words = {a for a in list(amap) + list(amap.values()) if a.isalpha() and len(a) > 1}
+        words |= {s.name for s in raw.free_symbols if s.name.isalpha() and len(s.name) > 1}
+        tgt = _parse_target(target, ParserConfig.make(funcs, words), amap) if target else None
+        if tgt is not None:
+            funcs |= {f.func.__name__ for f in tgt.atoms(AppliedUndef)}
+            if isinstance(tgt, sp.Derivative) and isinstance(tgt.expr, sp.Symbol) and _is_loss(tgt.expr.name):
+                funcs.add(tgt.expr.name)  # so L(y, ŷ) reads as the loss applied to its arguments
+        defaults = default_arguments([raw, tgt] + [m for _, m in mist])
+        if tgt is not None:
+            tgt = fill_bare_functions(tgt, funcs, defaults)
+        value = substitute_definitions(raw, defs)
+        variables = set(value.free_symbols) | set(raw.free_symbols)
+        variables |= {sp.Symbol(k) for k in (assumptions or {})}
+        for c in conventions or []:
+            variables |= {sp.Symbol(str(k)) for k in (c.get("at") or {})}
+        if tgt is not None:
+            variables |= {s for s in tgt.free_symbols if s != ARG}
+        known = {s.name for s in variables} | funcs | set(amap.values())
+        mistakes_ = [(m, substitute_definitions(e, defs)) for m, e in mist]
+        return cls(value, raw, defs, amap, ParserConfig.make(funcs, words), tgt, defaults, funcs, known,
+                   variables, mistakes_, dict(assumptions or {}), list(conventions or []), dict(form or {}))
+
+    def prep(self, e: sp.Basic) -> sp.Basic:
+        """Rename aliases and give bare function names their argument (σ → σ(x))."""
+        return fill_bare_functions(apply_aliases(e, self.aliases), self.functions, self.defaults)
+
+    def for_answer(self, text: str) -> "Question":
+        """``H(x)``, ``u(x)``, ``\\Theta(x)`` are the unit step when the student says so
+        (otherwise they are just letters)."""
+        if not _HEAVISIDE.search(text):
+            return self
+        names = {n for n in _STEP_NAMES if n not in self.functions | self.known}
+        if not names:
+            return self
+        funcs = self.functions | names
+        return replace(self, cfg=ParserConfig.make(funcs, self.cfg.words), functions=funcs,
+                       aliases={**self.aliases, **{n: "heaviside" for n in names}})
+
+
+def _parse_target(target: str, cfg: ParserConfig, amap: dict[str, str]) -> sp.Basic:
+    try:
+        parsed = parse_all(target, cfg)
+    except RecursionError:
+        parsed = []
+    if not parsed or isinstance(parsed[0], LatexParseError) or len(parsed[0].sides) != 1 or len(parsed) > 1:
+        raise ValueError(f"cannot read the target {target!r}")
+    return apply_aliases(parsed[0].sides[0], amap)
