@@ -608,6 +608,17 @@ class Parser:
             return self._parse_name_token(t, allow_call)
         raise self.error("expected a value" if t.kind == "end" else f"unexpected {_describe(t)}")
 
+
+    def _slash_d_variable(self) -> sp.Symbol:
+        """After the numerator of a slash derivative: ``/ dx`` (or ``/ \\partial x``) -> x."""
+        self.next()  # the slash
+        if not self._is_d(self.peek()):
+            raise self.error("not a derivative")
+        self.next()
+        var = self.parse_atom(allow_call=False)
+        if not isinstance(var, sp.Symbol):
+            raise self.error("not a derivative")
+        return var
     def _slash_derivative(self) -> sp.Basic | None:
         """``∂L/∂ŷ``, ``dL/dx``, ``d/dx f``: a derivative typed with a slash.
 
@@ -616,26 +627,13 @@ class Parser:
         save = self.i
         try:
             self.next()  # d or \partial
-            if self.peek().is_op("/"):
-                self.next()
-                if not self._is_d(self.peek()):
-                    raise self.error("not a derivative")
-                self.next()
-                var = self.parse_atom(allow_call=False)
-                if not isinstance(var, sp.Symbol):
-                    raise self.error("not a derivative")
+            if self.peek().is_op("/"):  # d/dx f
+                var = self._slash_d_variable()
                 return sp.Derivative(self.parse_implicit(), var, evaluate=False)
-            num = self.parse_atom(allow_call=True)
+            num = self.parse_atom(allow_call=True)  # dL/dx
             if not isinstance(num, (sp.Symbol, AppliedUndef)) or not self.peek().is_op("/"):
                 raise self.error("not a derivative")
-            self.next()
-            if not self._is_d(self.peek()):
-                raise self.error("not a derivative")
-            self.next()
-            var = self.parse_atom(allow_call=False)
-            if not isinstance(var, sp.Symbol):
-                raise self.error("not a derivative")
-            return sp.Derivative(num, var, evaluate=False)
+            return sp.Derivative(num, self._slash_d_variable(), evaluate=False)
         except LatexParseError:
             self.i = save
             return None

@@ -53,14 +53,23 @@ def time_limit(seconds: float) -> Iterator[Deadline]:
         yield Deadline(seconds, can_interrupt=False)
         return
 
+    with _alarm(max(seconds, 1e-3), "time limit reached"):
+        yield Deadline(seconds, can_interrupt=True)
+
+
+@contextlib.contextmanager
+def _alarm(seconds: float, message: str) -> Iterator[None]:
+    """Raise CheckTimeout after `seconds`; an outer itimer (e.g. pytest-timeout or an enclosing limit)
+    is saved and re-armed with what it had left."""
+
     def _handler(signum, frame):  # noqa: ARG001
-        raise CheckTimeout("time limit reached")
+        raise CheckTimeout(message)
 
     old_handler = signal.signal(signal.SIGALRM, _handler)
-    old_delay, old_interval = signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3))
+    old_delay, old_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
     t0 = time.monotonic()
     try:
-        yield Deadline(seconds, can_interrupt=True)
+        yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old_handler)
@@ -76,19 +85,5 @@ def sub_limit(deadline: Deadline, seconds: float) -> Iterator[None]:
     if not (deadline.can_interrupt and _alarm_usable()):
         yield
         return
-    seconds = max(1e-3, min(seconds, deadline.remaining()))
-
-    def _handler(signum, frame):  # noqa: ARG001
-        raise CheckTimeout("sub-step time limit reached")
-
-    old_handler = signal.signal(signal.SIGALRM, _handler)
-    old_delay, old_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
-    t0 = time.monotonic()
-    try:
+    with _alarm(max(1e-3, min(seconds, deadline.remaining())), "sub-step time limit reached"):
         yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old_handler)
-        if old_delay > 0:
-            left = old_delay - (time.monotonic() - t0)
-            signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3), old_interval)
