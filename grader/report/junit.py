@@ -1,0 +1,46 @@
+"""JUnit XML, which CI systems (GitHub Actions reporters, GitLab, Jenkins) already display:
+one testsuite per notebook, one testcase per question, failures carrying the feedback."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from .. import results as R
+from ..results import GradeResult, as_number
+from . import register
+
+_SKIPPED = {R.NO_ANSWER}
+_ERRORS = {R.ERROR, R.TIMEOUT, R.KERNEL_DIED}
+
+
+def junit_tree(results: list[GradeResult]) -> ET.Element:
+    root = ET.Element("testsuites", name="grader")
+    for res in results:
+        fails = sum(1 for q in res.questions if q.score < q.max_score and q.status not in _ERRORS | _SKIPPED)
+        errs = sum(1 for q in res.questions if q.score < q.max_score and q.status in _ERRORS)
+        skips = sum(1 for q in res.questions if q.score < q.max_score and q.status in _SKIPPED)
+        suite = ET.SubElement(root, "testsuite", name=f"{res.assignment}: {res.notebook}", tests=str(len(res.questions)),
+                              failures=str(fails), errors=str(errs), skipped=str(skips),
+                              time=f"{res.timings.get('total', 0.0):.3f}")
+        ET.SubElement(ET.SubElement(suite, "properties"), "property", name="score",
+                      value=f"{as_number(res.score)}/{as_number(res.max_score)}")
+        for q in res.questions:
+            case = ET.SubElement(suite, "testcase", classname=res.assignment, name=q.id, file=res.notebook)
+            if q.score >= q.max_score:
+                continue
+            message = f"{as_number(q.score)}/{as_number(q.max_score)} points, {q.status}"
+            tag = "skipped" if q.status in _SKIPPED else "error" if q.status in _ERRORS else "failure"
+            el = ET.SubElement(case, tag, message=message, type=q.status)
+            el.text = q.feedback
+    return root
+
+
+def junit_xml(results: list[GradeResult]) -> str:
+    tree = junit_tree(results)
+    ET.indent(tree)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(tree, encoding="unicode") + "\n"
+
+
+@register("junit")
+def render_junit(result: GradeResult, *, color: bool = False) -> str:
+    return junit_xml([result])
