@@ -14,6 +14,7 @@ from typing import Callable
 VERBS: dict[str, tuple[str, str]] = {
     "grade": ("grade", "grade one notebook (the default verb)"),
     "batch": ("batch", "grade a folder or zip of submissions into a gradebook (resumable)"),
+    "check": ("check", "students: run an assignment's public checks before submitting"),
     "ci": ("ci", "gate a course repo's CI on its notebooks' grades (JUnit, GitHub summary)"),
     "answer": ("answer", "check a LaTeX answer against an expected expression"),
 }

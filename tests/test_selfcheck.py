@@ -1,0 +1,72 @@
+"""`grade check`: students see their public checks, never the hidden ones' inputs or expected values."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import run_cli
+
+SPEC = """
+id: relu-hidden
+title: ReLU with hidden checks
+questions:
+  - id: relu
+    kind: function
+    function: relu
+    args: [x]
+    reference: "torch.relu(x)"
+    probes:
+      - {name: public, inputs: {x: [-1.0, 2.0]}}
+      - {name: secret, hidden: true, inputs: {x: [-7.25, 1234.5]}}
+  - id: relu_derivative
+    kind: derivative
+    hidden: true
+    function: relu_derivative
+    args: [x]
+    of: "torch.relu(x)"
+    probes:
+      - {name: random, inputs: {x: {uniform: [-5, 5], shape: [8]}}}
+"""
+
+# right on the public inputs, wrong on the hidden ones (|x| > 5)
+CODE = """import torch
+def relu(x):
+    return torch.where(x.abs() > 5, x * 0 + 1, x.clamp(min=0))
+def relu_derivative(x):
+    return x * 0
+"""
+
+
+def _setup(tmp_path: Path, code: str = CODE) -> tuple[Path, Path]:
+    spec = tmp_path / "relu-hidden.yaml"
+    spec.write_text(SPEC)
+    nb = tmp_path / "mine.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)]), nb)
+    return spec, nb
+
+
+@pytest.mark.notebook
+def test_check_runs_public_checks_and_says_hidden_ones_remain(tmp_path: Path) -> None:
+    spec, nb = _setup(tmp_path)
+    proc = run_cli("check", str(nb), "-a", str(spec))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "✓ relu" in proc.stdout
+    assert "Only public checks ran: 2 hidden checks were not run" in proc.stdout
+    assert "relu_derivative" not in proc.stdout
+    for secret in ("7.25", "1234.5", "secret"):
+        assert secret not in proc.stdout
+    graded = json.loads(run_cli(str(nb), "-a", str(spec), "--format", "json").stdout)
+    scores = {q["id"]: (q["score"], q["max_score"]) for q in graded["questions"]}
+    assert scores == {"relu": (0.5, 1), "relu_derivative": (0, 1)}  # the real grade sees both bugs
+
+
+@pytest.mark.notebook
+def test_failing_public_check_shows_feedback_and_exits_1(tmp_path: Path) -> None:
+    spec, nb = _setup(tmp_path, "import torch\ndef relu(x):\n    return x\n")
+    proc = run_cli("check", str(nb), "-a", str(spec))
+    assert proc.returncode == 1
+    assert "✗ relu" in proc.stdout and "expected 0, got -1" in proc.stdout
