@@ -31,8 +31,11 @@ test: setup
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not notebook"
 
+# The bench extra holds the symbolic checker's contenders (math-verify, lark).
 bench: setup
+	$(PIP_INSTALL) -e '.[bench]'
 	$(BIN)/python bench/bench_grade.py
+	$(BIN)/python bench/bench_symbolic.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist *.egg-info
