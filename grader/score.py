@@ -39,8 +39,9 @@ def score_question(question: QuestionBase, outcome: QuestionOutcome, rubric: Rub
         checks.append(CheckResult(co.name, co.passed, mx * frac, mx, co.status, feedback, co.hidden))
     score = sum((c.points for c in checks), Fraction(0))
     status = outcome.status
-    if status is not None and status in rq.partial:  # rubric's partial credit for this situation
-        score = total * _frac(rq.partial[status])
+    situation = outcome.situation if outcome.situation in rq.partial else status
+    if situation is not None and situation in rq.partial:  # rubric's partial credit for this situation
+        score = total * _frac(rq.partial[situation])
     notes = []
     for name, note in outcome.penalties:
         fraction = _frac(getattr(rubric.penalties, name, 0.0))

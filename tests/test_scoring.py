@@ -94,3 +94,18 @@ def test_bundled_rubric_matches_bundled_assignment() -> None:
     total = sum(score_question(q, QuestionOutcome([CheckOutcome(n, True) for n in q.check_names()]), rubric).max_score
                 for q in a.questions)
     assert total == 20
+
+
+def test_rubric_partial_credit_for_a_symbolic_situation(tmp_path: Path) -> None:
+    """`partial: {wrong_form: 0.75}` in the rubric overrides the assignment's form_credit."""
+    a = tmp_path / "sym.yaml"
+    a.write_text("id: sym\ntitle: Sym\nquestions:\n  - id: s\n    kind: symbolic\n    points: 2\n"
+                 "    answer: {tag: s}\n    expected: 'sigma(x)*(1 - sigma(x))'\n"
+                 "    definitions: {'sigma(x)': '1/(1 + exp(-x))'}\n    form: {require: [sigma]}\n")
+    assignment = load_assignment(a)
+    q = assignment.questions[0]
+    wrong_form = QuestionOutcome([CheckOutcome("answer", False, status="partial", credit=0.5)], status="partial",
+                                 situation="wrong_form")
+    assert score_question(q, wrong_form, Rubric(assignment="sym")).score == 1  # form_credit 0.5 of 2 points
+    rubric = Rubric.model_validate({"assignment": "sym", "questions": {"s": {"partial": {"wrong_form": 0.75}}}})
+    assert score_question(q, wrong_form, rubric).score == Fraction(3, 2)

@@ -37,6 +37,7 @@ class QuestionOutcome:
     penalties: list[tuple[str, str]] = field(default_factory=list)  # (rubric penalty name, note)
     credit: float | None = None     # whole-question credit fraction (symbolic partial credit)
     details: dict[str, Any] = field(default_factory=dict)
+    situation: str | None = None    # a finer key for the rubric's `partial` (e.g. wrong_form, known_mistake)
 
 
 @dataclass

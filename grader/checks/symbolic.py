@@ -77,7 +77,8 @@ class SymbolicKind:
         details = {"read": res.answer_latex, "parsed": res.parsed, "cells": region.cells, "found_by": region.how}
         return QuestionOutcome([CheckOutcome("answer", passed, feedback=res.feedback, status=status, credit=credit)],
                                status=status if status != R.PASSED else None, credit=credit,
-                               needs_review=bool(getattr(res, "needs_review", False)), details=details)
+                               needs_review=bool(getattr(res, "needs_review", False)), details=details,
+                               situation=res.status)
 
 
 register(SymbolicKind())
