@@ -52,6 +52,11 @@ def test_batch_grades_a_class_and_resumes_without_regrading(tmp_path: Path) -> N
     assert (out / "feedback" / "flipped.html").exists()
     with sqlite3.connect(out / "gradebook.sqlite") as db:
         assert db.execute("SELECT COUNT(*) FROM questions WHERE student = 'solved0'").fetchone()[0] == 12
+    report = (out / "report.html").read_text()
+    assert report.count("data:image/png;base64,") == 2  # score histogram and per-question means
+    assert "<tr><td>relu_derivative</td><td>" in report and "expected 1, got 0" in report  # flipped's problem
+    review = report.split("Needs manual review")[1].split("Slowest")[0]
+    assert "broken" in review and "invalid JSON" in review
 
     again = run_cli("batch", str(subs), "-a", "derivatives-activations", "-o", str(out))
     assert "0 graded, 4 unchanged, 1 could not be graded" in again.stderr

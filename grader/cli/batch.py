@@ -3,7 +3,7 @@
 PATH is a folder of notebooks (student = file name), a folder of per-student folders
 (student = folder name) or a zip export from an LMS or Gradescope. Results go to
 OUTDIR/gradebook.sqlite as each submission finishes; OUTDIR/grades.csv and
-OUTDIR/feedback/<student>.md|.html are written too. Running the same command again grades
+OUTDIR/feedback/<student>.md|.html and the class report OUTDIR/report.html are written too. Running the same command again grades
 only what is new or changed (content, assignment, rubric or grader version).
 
 examples:
@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..assignments import resolve_assignment, rubric_for
+    from ..batch.class_report import write_report
     from ..batch.discover import find_submissions
     from ..batch.export import write_csv, write_failure_feedback, write_feedback
     from ..batch.gradebook import Gradebook
@@ -93,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
             progress.stop()
         write_csv(book, assignment, out)
         write_failure_feedback(book, out)
+        write_report(book, assignment, out)
         book.close()
     print(f"{len(subs)} submissions: {counts['graded']} graded, {counts['skipped']} unchanged, "
           f"{counts['failed']} could not be graded; gradebook {out / 'gradebook.sqlite'}, grades {out / 'grades.csv'}",
