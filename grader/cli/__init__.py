@@ -16,6 +16,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "batch": ("batch", "grade a folder or zip of submissions into a gradebook (resumable)"),
     "check": ("check", "students: run an assignment's public checks before submitting"),
     "ci": ("ci", "gate a course repo's CI on its notebooks' grades (JUnit, GitHub summary)"),
+    "gradescope-bundle": ("gradescope_bundle", "build a Gradescope autograder zip for an assignment"),
     "answer": ("answer", "check a LaTeX answer against an expected expression"),
 }
 

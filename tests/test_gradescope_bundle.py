@@ -1,0 +1,59 @@
+"""The Gradescope autograder zip, run end to end against a fake /autograder tree."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import SEED, run_cli
+
+GRADE = str(Path(sys.executable).parent / "grade")
+
+
+@pytest.fixture
+def autograder(tmp_path: Path) -> Path:
+    z = tmp_path / "autograder.zip"
+    proc = run_cli("gradescope-bundle", "derivatives-activations", "-o", str(z))
+    assert proc.returncode == 0, proc.stderr
+    root = tmp_path / "autograder"
+    (root / "submission").mkdir(parents=True)
+    with zipfile.ZipFile(z) as zf:
+        names = set(zf.namelist())
+        assert {"setup.sh", "run_autograder", "assignment.yaml", "rubric.yaml", "grader_src/pyproject.toml"} <= names
+        assert zf.getinfo("run_autograder").external_attr >> 16 & 0o111, "run_autograder must be executable"
+        zf.extractall(root / "source")
+    return root
+
+
+def _run(root: Path) -> dict:
+    proc = subprocess.run(["bash", str(root / "source" / "run_autograder")], capture_output=True, text=True,
+                          env={**os.environ, "AUTOGRADER_ROOT": str(root), "GRADE": GRADE}, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads((root / "results" / "results.json").read_text())
+
+
+@pytest.mark.notebook
+def test_bundle_grades_a_submission_into_results_json(autograder: Path) -> None:
+    (autograder / "submission" / "my_work.ipynb").write_bytes(SEED.read_bytes())
+    doc = _run(autograder)
+    assert doc["score"] == 20 and doc["max_score"] == 20
+    assert doc["visibility"] in {"visible", "hidden", "after_due_date", "after_published"}
+    assert doc["stdout_visibility"] in {"visible", "hidden"} and doc["output_format"] in {"text", "md", "html"}
+    assert isinstance(doc["execution_time"], (int, float))
+    assert len(doc["tests"]) == 12
+    for t in doc["tests"]:
+        assert set(t) >= {"name", "score", "max_score", "output", "visibility", "status"}
+
+
+def test_bundle_explains_an_empty_or_broken_submission(autograder: Path) -> None:
+    doc = _run(autograder)
+    assert doc["score"] == 0 and "No .ipynb notebook" in doc["output"]
+    (autograder / "submission" / "broken.ipynb").write_text("{nope")
+    doc = _run(autograder)
+    assert doc["score"] == 0 and "could not be graded" in doc["output"] and "invalid JSON" in doc["output"]
