@@ -111,3 +111,28 @@ def _assignment(tmp_path: Path) -> Path:
     p = tmp_path / "relu.yaml"
     p.write_text(RELU_ONLY)
     return p
+
+
+HOSTILE = [
+    "import os, sys, torch",
+    "big = bytearray(8 * 1024**3)",                                   # over the memory limit
+    "t = torch.empty(2 * 1024**3, dtype=torch.float64)",              # torch's allocator hits it too
+    "name = input('your name? ')",                                    # no stdin
+    "sys.exit(3)",
+    "import builtins, json\njson.dumps = lambda *a, **k: '{}'\nbuiltins.isinstance = lambda *a: True",  # wrecks the kernel
+    "def relu(x):\n    return x.clamp(min=0)",
+]
+
+
+@pytest.mark.notebook
+def test_hostile_cells_are_contained_and_what_follows_is_graded(tmp_path: Path) -> None:
+    path = tmp_path / "hostile.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in HOSTILE]), path)
+    result = grade_notebook(path, load_assignment(_assignment(tmp_path)), limits=Limits(cell_timeout=5))
+    assert result.score == 1, result.questions[0].feedback  # relu, defined after all of it, is graded
+    kinds = {e.cell_index: (e.kind, e.message) for e in result.events}
+    assert kinds[1] == ("error", "MemoryError")
+    assert kinds[2][0] == "error" and "can't allocate memory" in kinds[2][1]
+    assert kinds[3][0] == "error" and "StdinNotImplementedError" in kinds[3][1]
+    assert kinds[4] == ("error", "SystemExit: 3")
+    assert kinds[5][0] == "timeout" and "killed" in kinds[5][1]  # the wrecked kernel was replaced
