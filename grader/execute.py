@@ -137,10 +137,29 @@ def matplotlib_cache() -> str:
     return path
 
 
-def kernel_env(workdir: str) -> dict[str, str]:
+def private_matplotlib_dir(workdir: str) -> str:
+    """A writable matplotlib config dir for one sandboxed kernel, seeded with the shared font cache.
+
+    Matplotlib rebuilds its font cache (~0.4 s) when its config dir is read-only, and a shared
+    writable one would let one student's kernel poison the next one's. So: copy in, never back.
+    """
+    shared = matplotlib_cache()
+    if not any(name.startswith("fontlist") for name in os.listdir(shared)):
+        # build the shared cache once, outside any student's kernel
+        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env={**os.environ, "MPLCONFIGDIR": shared},
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120, check=False)
+    mine = os.path.join(workdir, ".matplotlib")
+    os.makedirs(mine, exist_ok=True)
+    for name in os.listdir(shared):
+        if name.endswith(".json"):
+            shutil.copyfile(os.path.join(shared, name), os.path.join(mine, name))
+    return mine
+
+
+def kernel_env(workdir: str, mplconfig: str | None = None) -> dict[str, str]:
     env = {k: os.environ[k] for k in ENV_ALLOW if k in os.environ}
     env.update(ENV_FIXED)
-    env.update({"HOME": workdir, "TMPDIR": workdir, "MPLCONFIGDIR": matplotlib_cache()})
+    env.update({"HOME": workdir, "TMPDIR": workdir, "MPLCONFIGDIR": mplconfig or matplotlib_cache()})
     env.setdefault("PATH", os.defpath)
     # The kernel must use this interpreter's packages even when started through a symlinked venv.
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env["PATH"]
@@ -197,7 +216,9 @@ class KernelSession:
     async def start(self) -> None:
         if getattr(self, "_log", None) is None:
             self._log = open(self.kernel_log_path, "ab")
-        ctx = self.client.async_setup_kernel(env=kernel_env(self.workdir), cwd=self.workdir,
+        # a sandboxed kernel cannot write the shared cache: it gets its own seeded copy
+        mpl = private_matplotlib_dir(self.workdir) if self.wrapped.sandboxed else None
+        ctx = self.client.async_setup_kernel(env=kernel_env(self.workdir, mpl), cwd=self.workdir,
                                              stdout=self._log, stderr=self._log, stdin=subprocess.DEVNULL)
         try:
             await ctx.__aenter__()

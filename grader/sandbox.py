@@ -35,6 +35,10 @@ class Wrapped:
     interrupt_mode: str            # "signal" or "message" (a PID namespace hides the kernel from killpg)
     uid: int | None                # the kernel's uid when it differs from ours (files it must reach)
 
+    @property
+    def sandboxed(self) -> bool:
+        return self.isolation.startswith("bubblewrap")
+
 
 @functools.lru_cache(maxsize=1)
 def bubblewrap() -> str | None:
