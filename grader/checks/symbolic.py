@@ -49,6 +49,16 @@ class SymbolicKind:
     needs_kernel = False
 
     def prepare(self, q: SymbolicQuestion, assignment: Any) -> Any:
+        """Parse the author's side once, so a broken expected answer is a spec error, not a student's zero."""
+        from ..errors import SpecError
+        from ..symbolic.question import Question
+
+        try:
+            Question.build(q.expected, definitions=q.definitions or None, target=q.target, aliases=q.aliases or None,
+                           assumptions=q.assumptions or None, conventions=q.conventions or None, form=q.form,
+                           mistakes=[m.model_dump() for m in q.mistakes] or None)
+        except ValueError as e:
+            raise SpecError(f"question {q.id}: {e}") from None
         return None
 
     async def check(self, q: SymbolicQuestion, prepared: Any, ctx: CheckContext) -> QuestionOutcome:

@@ -17,6 +17,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "check": ("check", "students: run an assignment's public checks before submitting"),
     "ci": ("ci", "gate a course repo's CI on its notebooks' grades (JUnit, GitHub summary)"),
     "gradescope-bundle": ("gradescope_bundle", "build a Gradescope autograder zip for an assignment"),
+    "validate": ("validate", "check assignment and rubric files (schema, references, expected answers)"),
     "answer": ("answer", "check a LaTeX answer against an expected expression"),
 }
 
