@@ -56,7 +56,7 @@ class Limits:
     interrupt_grace: float = 3.0    # after an interrupt, how long a cell may take to stop
     revivals: int = 2               # fresh kernels after one dies (replaying the cells that did not kill it)
     memory: int = 4 * 1024 ** 3     # bytes of address space for the kernel
-    processes: int = 256            # processes/threads of the sandbox user
+    processes: int = 256            # processes/threads the kernel may add (not enforceable for root)
     file_size: int = 512 * 1024 ** 2
     output: int = 1024 ** 2         # characters of output kept per cell; the rest is dropped with a note
     sandbox: bool = True            # use bubblewrap when it is available
@@ -81,16 +81,8 @@ class _FixedSpecManager(KernelSpecManager):
         return KernelSpec(argv=list(self.argv), display_name="grader", language="python", env={},
                           interrupt_mode=self.interrupt_mode)
 
-
-class _KernelManager(AsyncKernelManager):
-    """Hands the connection file to the sandbox user when the kernel runs as someone else."""
-
-    kernel_uid = Integer(-1)
-
-    def write_connection_file(self, **kwargs: Any) -> None:
-        super().write_connection_file(**kwargs)
-        if self.kernel_uid >= 0 and os.path.exists(self.connection_file):
-            os.chown(self.connection_file, self.kernel_uid, self.kernel_uid)
+    def find_kernel_specs(self) -> dict[str, str]:
+        return {"grader": ""}
 
 
 class _CappedClient(NotebookClient):
@@ -113,9 +105,6 @@ class _CappedClient(NotebookClient):
                     f"[grader: output beyond {self.output_cap // 1024} KiB for this cell was dropped]\n")))
             return None
         return super().output(outs, msg, display_id, cell_index)
-
-    def find_kernel_specs(self) -> dict[str, str]:
-        return {"grader": ""}
 
 
 def kernel_argv() -> list[str]:
@@ -179,7 +168,6 @@ class KernelSession:
         self.wrapped = sandbox.wrap(kernel_argv(), workdir=self.workdir, private=self.private, hide=list(hide),
                                     limits=sandbox.ResourceLimits(lim.memory, lim.processes, lim.file_size),
                                     use_bubblewrap=lim.sandbox)
-        sandbox.grant([self.workdir, self.private], self.wrapped.uid)
         self.report = ExecutionReport()
         self._nb = nbformat.v4.new_notebook()
         self._student_nb: nbformat.NotebookNode | None = None
@@ -205,9 +193,8 @@ class KernelSession:
 
     def _make_km(self) -> AsyncKernelManager:
         specs = _FixedSpecManager(argv=self.wrapped.argv, interrupt_mode=self.wrapped.interrupt_mode)
-        return _KernelManager(
+        return AsyncKernelManager(
             kernel_name="grader", kernel_spec_manager=specs,
-            kernel_uid=-1 if self.wrapped.uid is None else self.wrapped.uid,
             # a revived kernel gets fresh socket paths: the dead one's may still be bound or buffered
             transport="ipc", ip=os.path.join(self.private, f"kernel{self.revivals}"),
             connection_file=os.path.join(self.private, f"kernel{self.revivals}.json"),

@@ -15,29 +15,28 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
-GiB = 1024 ** 3
-MiB = 1024 ** 2
 
 
 @dataclass(frozen=True)
 class ResourceLimits:
-    memory: int = 4 * GiB          # address space of the kernel (torch needs ~1.5 GiB to import)
-    processes: int = 128           # per sandbox user; stops fork bombs
-    file_size: int = 512 * MiB     # largest file the notebook may write
+    """The kernel's rlimits (defaults live in execute.Limits)."""
+
+    memory: int                    # address space in bytes (torch needs ~1.5 GiB to import)
+    processes: int                 # processes/threads the kernel may add
+    file_size: int                 # largest file the notebook may write, in bytes
 
 
 @dataclass(frozen=True)
 class Wrapped:
     argv: list[str]
     isolation: str                 # said in the report
-    interrupt_mode: str            # "signal" or "message" (a PID namespace hides the kernel from killpg)
-    uid: int | None                # the kernel's uid when it differs from ours (files it must reach)
+    sandboxed: bool                # inside bubblewrap
 
     @property
-    def sandboxed(self) -> bool:
-        return self.isolation.startswith("bubblewrap")
+    def interrupt_mode(self) -> str:
+        """A PID namespace hides the kernel from killpg: ask ipykernel to interrupt itself instead."""
+        return "message" if self.sandboxed else "signal"
 
 
 @functools.lru_cache(maxsize=1)
@@ -80,16 +79,13 @@ def _covers(parent: str, child: str) -> bool:
 def wrap(argv: list[str], *, workdir: str, private: str, limits: ResourceLimits, hide: list[str] = (),
          use_bubblewrap: bool = True) -> Wrapped:
     prlimit = shutil.which("prlimit")
-    rl = [prlimit, f"--as={limits.memory}", f"--fsize={limits.file_size}", "--core=0"] if prlimit else []
+    # RLIMIT_NPROC counts all of the real user's processes (and is not enforced for root)
+    rl = [prlimit, f"--as={limits.memory}", f"--fsize={limits.file_size}", "--core=0",
+          f"--nproc={limits.processes + _processes_of(os.getuid())}", "--"] if prlimit else []
     bwrap = bubblewrap() if use_bubblewrap else None
     if bwrap is None:
-        if rl:
-            rl += [f"--nproc={limits.processes + _processes_of(os.getuid())}", "--"]
         return Wrapped(rl + argv, "scratch working directory, allow-listed environment, time and resource limits "
-                                  "(no bubblewrap sandbox: no filesystem or network isolation)", "signal", None)
-    if rl:
-        # RLIMIT_NPROC counts the real user's processes (and is not enforced for root)
-        rl += [f"--nproc={limits.processes + _processes_of(os.getuid())}", "--"]
+                                  "(no bubblewrap sandbox: no filesystem or network isolation)", False)
     hidden = _hidden_dirs(list(hide))
     cmd = [bwrap, "--die-with-parent", "--unshare-all", "--cap-drop", "ALL", "--ro-bind", "/", "/",
            "--proc", "/proc", "--dev", "/dev"]
@@ -105,7 +101,7 @@ def wrap(argv: list[str], *, workdir: str, private: str, limits: ResourceLimits,
     return Wrapped(rl + cmd + argv,
                    "bubblewrap sandbox (no network, private /tmp and PID namespace, host files read-only, homes and "
                    "the submission's directory hidden, only the scratch directory writable), time and resource limits",
-                   "message", None)
+                   True)
 
 
 def _processes_of(uid: int) -> int:
@@ -119,16 +115,3 @@ def _processes_of(uid: int) -> int:
                 continue
     return n
 
-
-def grant(paths: list[str], uid: int | None) -> None:
-    """Let a kernel running as another user use its scratch and private directories."""
-    if uid is None:
-        return
-    for p in paths:
-        os.chown(p, uid, uid)
-        os.chmod(p, 0o700)
-    # the directories above must be traversable (mkdtemp makes them 0700 under a 1777 /tmp: fine)
-    for p in paths:
-        parent = Path(p).parent
-        if not os.access(parent, os.X_OK):
-            raise PermissionError(f"{parent} is not traversable by the sandbox user")
