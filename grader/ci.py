@@ -19,7 +19,7 @@ import yaml
 from pydantic import Field, ValidationError
 
 from .errors import GraderInputError
-from .results import GradeResult, as_number
+from .results import GradeResult, as_number, exact
 from .spec import Model
 
 
@@ -76,13 +76,7 @@ def load_config(path: Path) -> list[Target]:
 
 
 def passed(result: GradeResult, target: Target) -> bool:
-    return result.max_score == 0 or result.score >= result.max_score * _exact(target.min_score)
-
-
-def _exact(x: float):
-    from fractions import Fraction
-
-    return Fraction(str(x))
+    return result.max_score == 0 or result.score >= result.max_score * exact(target.min_score)
 
 
 def shown(path: Path) -> str:

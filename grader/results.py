@@ -85,6 +85,11 @@ class GradeResult:
         return any(q.needs_review for q in self.questions)
 
 
+def exact(x: float) -> Fraction:
+    """A rubric's decimal as written: 0.1 -> 1/10, not the nearest binary float."""
+    return Fraction(str(x))
+
+
 def as_number(value: Fraction) -> float | int:
     """Exact scores as JSON numbers: integers stay integers, others round to 4 places."""
     if value.denominator == 1:

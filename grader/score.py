@@ -6,20 +6,16 @@ from fractions import Fraction
 
 from . import results as R
 from .checks.base import QuestionOutcome
-from .results import CheckResult, QuestionResult
+from .results import CheckResult, QuestionResult, exact
 from .spec import QuestionBase, Rubric
-
-
-def _frac(x: float) -> Fraction:
-    return Fraction(str(x))  # 0.1 -> 1/10, not the nearest binary float
 
 
 def check_points(question: QuestionBase, rubric: Rubric) -> tuple[Fraction, dict[str, Fraction]]:
     """The question's points and each check's share: explicit rubric points, the rest split evenly."""
     rq = rubric.for_question(question.id)
-    total = _frac(rq.points if rq.points is not None else question.points)
+    total = exact(rq.points if rq.points is not None else question.points)
     names = question.check_names()
-    explicit = {n: _frac(c.points) for n, c in rq.checks.items() if c.points is not None}
+    explicit = {n: exact(c.points) for n, c in rq.checks.items() if c.points is not None}
     rest = [n for n in names if n not in explicit]
     share = (total - sum(explicit.values(), Fraction(0))) / len(rest) if rest else Fraction(0)
     return total, {n: explicit.get(n, share) for n in names}
@@ -31,7 +27,7 @@ def score_question(question: QuestionBase, outcome: QuestionOutcome, rubric: Rub
     checks: list[CheckResult] = []
     for co in outcome.checks:
         mx = maxes.get(co.name, Fraction(0))
-        frac = _frac(co.credit) if co.credit is not None else Fraction(int(co.passed))
+        frac = exact(co.credit) if co.credit is not None else Fraction(int(co.passed))
         feedback = co.feedback
         hint = rq.checks.get(co.name)
         if not co.passed and hint is not None and hint.feedback:
@@ -41,10 +37,10 @@ def score_question(question: QuestionBase, outcome: QuestionOutcome, rubric: Rub
     status = outcome.status
     situation = outcome.situation if outcome.situation in rq.partial else status
     if situation is not None and situation in rq.partial:  # rubric's partial credit for this situation
-        score = total * _frac(rq.partial[situation])
+        score = total * exact(rq.partial[situation])
     notes = []
     for name, note in outcome.penalties:
-        fraction = _frac(getattr(rubric.penalties, name, 0.0))
+        fraction = exact(getattr(rubric.penalties, name, 0.0))
         if fraction:
             lost = min(score, total * fraction)
             score -= lost
