@@ -13,6 +13,7 @@ import statistics
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from ..files import write_atomic
 from ..spec import Assignment
 from .gradebook import Gradebook, Row
 
@@ -96,7 +97,5 @@ def write_report(gradebook: Gradebook, assignment: Assignment, out: Path) -> Pat
     parts += [f"<tr><td>{e(r.student)}</td><td>{r.seconds:.1f}</td></tr>" for r in slow]
     parts.append("</table>")
     path = out / "report.html"
-    tmp = path.with_name(".report.html.tmp")
-    tmp.write_text("\n".join(parts) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, "\n".join(parts) + "\n")
     return path

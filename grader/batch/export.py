@@ -7,14 +7,9 @@ import html
 import io
 from pathlib import Path
 
+from ..files import write_atomic
 from ..spec import Assignment
 from .gradebook import Gradebook
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 def write_csv(gradebook: Gradebook, assignment: Assignment, out: Path) -> Path:
@@ -28,16 +23,15 @@ def write_csv(gradebook: Gradebook, assignment: Assignment, out: Path) -> Path:
                     "" if row.max_score is None else f"{row.max_score:g}", row.outcome, int(row.needs_review),
                     *[("" if per_q.get(i) is None else f"{per_q[i]:g}") for i in ids]])
     path = out / "grades.csv"
-    _atomic_write(path, buf.getvalue())
+    write_atomic(path, buf.getvalue())
     return path
 
 
 def write_feedback(out: Path, student: str, markdown: str) -> None:
     """feedback/<student>.md and .html, written as soon as the student is graded."""
     folder = out / "feedback"
-    folder.mkdir(parents=True, exist_ok=True)
-    _atomic_write(folder / f"{student}.md", markdown)
-    _atomic_write(folder / f"{student}.html",
+    write_atomic(folder / f"{student}.md", markdown)
+    write_atomic(folder / f"{student}.html",
                   f"<!doctype html><meta charset='utf-8'><title>{html.escape(student)}</title>"
                   f"<pre style='white-space:pre-wrap;font-family:system-ui'>{html.escape(markdown)}</pre>\n")
 

@@ -76,26 +76,24 @@ class Gradebook:
 
     def record(self, student: str, path: str, content_hash: str, spec_hash: str, result: GradeResult,
                seconds: float) -> None:
-        doc = to_dict(result)
-        with self.db:  # one transaction: the submission and its questions land together or not at all
-            self.db.execute("DELETE FROM submissions WHERE student = ?", (student,))
-            self.db.execute(
-                "INSERT INTO submissions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (student, path, content_hash, spec_hash, result.assignment, result.grader_version,
-                 float(as_number(result.score)), float(as_number(result.max_score)), "graded",
-                 int(result.needs_review), "", seconds, time.time(), json.dumps(doc, ensure_ascii=False)))
-            self.db.executemany("INSERT INTO questions VALUES (?,?,?,?,?,?,?)", [
-                (student, q.id, i, float(as_number(q.score)), float(as_number(q.max_score)), q.status, q.feedback)
-                for i, q in enumerate(result.questions)])
+        self._replace(
+            (student, path, content_hash, spec_hash, result.assignment, result.grader_version,
+             float(as_number(result.score)), float(as_number(result.max_score)), "graded",
+             int(result.needs_review), "", seconds, time.time(), json.dumps(to_dict(result), ensure_ascii=False)),
+            [(student, q.id, i, float(as_number(q.score)), float(as_number(q.max_score)), q.status, q.feedback)
+             for i, q in enumerate(result.questions)])
 
     def record_failure(self, student: str, path: str, content_hash: str, spec_hash: str, assignment: str,
                        version: str, problem: str, seconds: float) -> None:
+        self._replace((student, path, content_hash, spec_hash, assignment, version, None, None, "failed", 1, problem,
+                       seconds, time.time(), None), [])
+
+    def _replace(self, submission: tuple, questions: list[tuple]) -> None:
+        """The student's one row, replaced in one transaction: it and its questions land together or not at all."""
         with self.db:
-            self.db.execute("DELETE FROM submissions WHERE student = ?", (student,))
-            self.db.execute(
-                "INSERT INTO submissions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (student, path, content_hash, spec_hash, assignment, version, None, None, "failed", 1, problem,
-                 seconds, time.time(), None))
+            self.db.execute("DELETE FROM submissions WHERE student = ?", (submission[0],))
+            self.db.execute("INSERT INTO submissions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", submission)
+            self.db.executemany("INSERT INTO questions VALUES (?,?,?,?,?,?,?)", questions)
 
     def rows(self) -> Iterator[Row]:
         for r in self.db.execute("SELECT student, path, score, max_score, outcome, needs_review, problem, seconds, "

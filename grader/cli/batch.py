@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..execute import Limits
+from .limits import add_limit_arguments, limits_from
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -32,8 +32,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="regex with a group `student` applied to each notebook's path to get the student id")
     p.add_argument("--format", dest="extra", action="append", default=[], choices=["gradescope", "json"],
                    help="also write OUTDIR/results/<student>.<format>.json (repeatable)")
-    p.add_argument("--cell-timeout", type=float, default=Limits.cell_timeout, metavar="SECONDS")
-    p.add_argument("--timeout", type=float, default=Limits.timeout, metavar="SECONDS")
+    add_limit_arguments(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar (default when not a terminal)")
 
 
@@ -47,11 +46,13 @@ def run(args: argparse.Namespace) -> int:
     from ..batch.gradebook import Gradebook
     from ..batch.run import Progress, grade_batch
     from ..errors import GraderInputError
+    from ..files import write_atomic
     from ..report import render
     from ..spec import load_assignment
 
     if args.workers is not None and args.workers < 1:
         raise GraderInputError("--workers must be at least 1")
+    limits = limits_from(args)
     out = Path(args.output)
     if out.exists() and not out.is_dir():
         raise GraderInputError(f"-o {args.output}: exists and is not a folder")
@@ -64,8 +65,7 @@ def run(args: argparse.Namespace) -> int:
     def on_result(student: str, result) -> None:
         write_feedback(out, student, render(result, "markdown"))
         for fmt in args.extra:
-            (out / "results").mkdir(parents=True, exist_ok=True)
-            (out / "results" / f"{student}.{fmt}.json").write_text(render(result, fmt), encoding="utf-8")
+            write_atomic(out / "results" / f"{student}.{fmt}.json", render(result, fmt))
 
     show = sys.stderr.isatty() and not args.no_progress
     counts = {"graded": 0, "failed": 0, "skipped": 0}
@@ -85,7 +85,6 @@ def run(args: argparse.Namespace) -> int:
             progress.update(task, advance=1, status=f"{counts['graded']} graded, {counts['failed']} failed, "
                                                     f"{counts['skipped']} unchanged")
 
-    limits = Limits(cell_timeout=args.cell_timeout, timeout=args.timeout)
     try:
         grade_batch(subs, assignment, rubric, book, workers=args.workers, regrade=args.regrade, limits=limits,
                     on_progress=on_progress, on_result=on_result)

@@ -18,23 +18,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
     import sys
-    import tempfile
-    from pathlib import Path
 
     from ..assignments import resolve_assignment, rubric_for
     from ..gradescope_bundle import build_bundle
     from ..spec import load_assignment
+    from .output import write_output
 
     assignment = load_assignment(resolve_assignment(args.assignment))
     rubric = rubric_for(assignment)
     data = build_bundle(assignment, rubric.path)
-    target = Path(args.output)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, target)
-    print(f"wrote {target} ({len(data) // 1024} KiB) for {assignment.id}", file=sys.stderr)
+    write_output(data, args.output)
+    print(f"wrote {args.output} ({len(data) // 1024} KiB) for {assignment.id}", file=sys.stderr)
     return 0

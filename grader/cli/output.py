@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from ..errors import GraderInputError
+from ..files import write_atomic
 
 
-def write_output(text: str, path: str | None) -> None:
+def write_output(text: str | bytes, path: str | None) -> None:
     if not path or path == "-":
-        sys.stdout.write(text)
+        if isinstance(text, bytes):
+            sys.stdout.buffer.write(text)
+        else:
+            sys.stdout.write(text)
         sys.stdout.flush()
         return
-    target = Path(path)
-    if target.is_dir():
+    if Path(path).is_dir():
         raise GraderInputError(f"-o {path}: is a directory; give a file name")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, target)
+    write_atomic(path, text)
