@@ -116,6 +116,8 @@ def test_batch_bad_input_is_one_line(tmp_path: Path) -> None:
         ([str(empty)], "no notebooks"),
         ([str(tmp_path / "missing")], "no such file or folder"),
         ([str(empty), "--workers", "0"], "--workers"),
+        ([str(empty), "--timeout", "0"], "--timeout must be positive"),
+        ([str(empty), "--memory-limit", "0.5"], "--memory-limit must be at least 1 GiB"),
     ]:
         proc = run_cli("batch", *args, "-a", "derivatives-activations", "-o", str(tmp_path / "o"))
         assert proc.returncode == 2 and needle in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr

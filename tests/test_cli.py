@@ -130,3 +130,12 @@ def test_help_and_usage() -> None:
     proc = run_cli("grade", "--help")
     assert proc.returncode == 0 and "--format" in proc.stdout and "gradescope" in proc.stdout
     assert run_cli().returncode == 2
+
+
+@pytest.mark.parametrize("flags, needle", [
+    (["--cell-timeout", "0"], "--cell-timeout and --timeout must be positive"),
+    (["--memory-limit", "0.5"], "--memory-limit must be at least 1 GiB"),
+])
+def test_bad_limits_get_exit_2_and_one_line(flags: list[str], needle: str) -> None:
+    proc = run_cli(str(SEED), *flags)
+    assert proc.returncode == 2 and needle in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr

@@ -44,7 +44,7 @@ async def grade_batch_async(submissions: list[Submission], assignment: Assignmen
                             *, workers: int | None = None, regrade: bool = False, limits: Limits | None = None,
                             on_progress: Callable[[Progress], None] = lambda p: None,
                             on_result: Callable[[str, GradeResult], None] = lambda s, r: None) -> None:
-    workers = workers or default_workers()
+    workers = default_workers() if workers is None else workers
     if workers < 1:
         raise GraderInputError("--workers must be at least 1")
     digest = spec_hash(assignment, rubric)

@@ -1,0 +1,30 @@
+"""The resource-limit options every grading verb shares, and their validation in one place."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..errors import GraderInputError
+from ..execute import Limits
+
+GiB = 1024 ** 3
+
+
+def add_limit_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cell-timeout", type=float, default=Limits.cell_timeout, metavar="SECONDS",
+                   help=f"time limit per cell (default {Limits.cell_timeout:g})")
+    p.add_argument("--timeout", type=float, default=Limits.timeout, metavar="SECONDS",
+                   help=f"time limit for the whole notebook (default {Limits.timeout:g})")
+    p.add_argument("--memory-limit", type=float, default=Limits.memory / GiB, metavar="GIB",
+                   help=f"address-space limit of the student's kernel in GiB (default {Limits.memory / GiB:g})")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="do not use bubblewrap even when it is installed (limits and scratch directory still apply)")
+
+
+def limits_from(args: argparse.Namespace) -> Limits:
+    if args.cell_timeout <= 0 or args.timeout <= 0:
+        raise GraderInputError("--cell-timeout and --timeout must be positive")
+    if args.memory_limit < 1:
+        raise GraderInputError("--memory-limit must be at least 1 GiB (importing torch needs about 1.5)")
+    return Limits(cell_timeout=args.cell_timeout, timeout=args.timeout, memory=int(args.memory_limit * GiB),
+                  sandbox=not args.no_sandbox)
