@@ -410,3 +410,24 @@ def test_invalid_author_input_raises_value_error() -> None:
         check_answer("$$x$$", "sigma(x")
     with pytest.raises(ValueError):
         check_answer("$$x$$", "x", target=r"\frac{")
+
+
+def test_time_limit_fires_again_when_its_first_exception_is_swallowed() -> None:
+    """A CheckTimeout raised inside a weakref callback or __del__ is ignored by Python; the limit must hold."""
+    import time as _time
+
+    from grader.symbolic.timer import CheckTimeout, time_limit
+
+    t0 = _time.monotonic()
+    swallowed = 0
+    with pytest.raises(CheckTimeout):
+        with time_limit(0.2):
+            while _time.monotonic() - t0 < 3:
+                try:
+                    while _time.monotonic() - t0 < 3:
+                        pass
+                except CheckTimeout:
+                    if swallowed:
+                        raise
+                    swallowed += 1  # what Python does to an exception in a weakref callback
+    assert swallowed == 1 and _time.monotonic() - t0 < 1.0

@@ -63,6 +63,9 @@ def _alarm(seconds: float, message: str) -> Iterator[None]:
     is saved and re-armed with what it had left."""
 
     def _handler(signum, frame):  # noqa: ARG001
+        # Python swallows an exception raised inside a weakref callback or __del__ (sympy's caches
+        # trigger both), which would leave the block running unbounded: fire again shortly in case.
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
         raise CheckTimeout(message)
 
     old_handler = signal.signal(signal.SIGALRM, _handler)
