@@ -96,8 +96,8 @@ class Selector:
             return False
         if c.lhs is not None:
             lhs = self.prep(c.lhs)
-            if isinstance(lhs, sp.Symbol) and lhs in self.variables:
-                return False  # ŷ = σ(z): defines a variable
+            if isinstance(lhs, sp.Symbol) and lhs in self.variables and self.matcher.level(lhs) < 2:
+                return False  # ŷ = σ(z): defines a variable (unless the question asks for that variable)
         if self.matcher.is_target_itself(self.prep(final)):
             return False  # "we compute $\sigma'(x)$", σ'(x) = dσ/dx: the question restated
         return True
