@@ -71,15 +71,21 @@ def compare(
     arg_names: list[str],
     args: list[Any],
     allowed: list[tuple[np.ndarray, list[float]]] | None = None,
+    array: str = "torch",
 ) -> Verdict:
-    """`allowed`: (mask over the output, values) pairs where any listed value is right (kinks)."""
+    """`allowed`: (mask over the output, values) pairs where any listed value is right (kinks).
+    `array`: the library students work in; results in the other one are accepted with a note."""
+    if isinstance(expected, (tuple, list)):
+        return _compare_items(received, list(expected), rtol=rtol, atol=atol, arg_names=arg_names, args=args, array=array)
     exp = expected.detach().to("cpu").double().numpy() if hasattr(expected, "detach") else np.asarray(expected, dtype=np.float64)
     got, why = to_array(received)
     if got is None:
         return Verdict(False, why)
     note = ""
-    if received.kind == "ndarray":
+    if received.kind == "ndarray" and array == "torch":
         note = "returned a NumPy array rather than a tensor (accepted)"
+    elif received.kind == "tensor" and array == "numpy":
+        note = "returned a torch tensor rather than a NumPy array (accepted)"
     if got.shape != exp.shape:
         if got.size == exp.size == 1:
             got = got.reshape(exp.shape)
@@ -102,12 +108,13 @@ def compare(
         inputs = ", ".join(_input_at(nm, a, index, exp.shape) for nm, a in zip(arg_names, args))
         where = f"at index {list(index)}: " if exp.ndim > 1 else ""
         examples.append(f"{where}{inputs} → expected {fmt(float(exp[index]))}, got {fmt(float(got[index]))}")
+    nan_note = (" Your result contains NaN or inf where the answer is finite: the computation overflowed "
+                "(numerically unstable)." if np.any(~np.isfinite(got) & np.isfinite(exp)) else "")
     if exp.ndim == 0:
         inputs = ", ".join(_describe_arg(nm, a) for nm, a in zip(arg_names, args))
-        return Verdict(False, f"gives a wrong value for {inputs}: expected {fmt(float(exp))}, got {fmt(float(got))}")
+        return Verdict(False, f"gives a wrong value for {inputs}: expected {fmt(float(exp))}, got {fmt(float(got))}.{nan_note}")
     head = "is wrong on all" if n_bad == n else f"is wrong on {n_bad} of"
     extra = "" if n_bad <= MAX_EXAMPLES else f" (and {n_bad - MAX_EXAMPLES} more)"
-    nan_note = " Your result contains NaN or inf where the answer is finite." if np.any(~np.isfinite(got) & np.isfinite(exp)) else ""
     return Verdict(False, f"{head} {n} values; " + "; ".join(examples) + extra + "." + nan_note)
 
 
@@ -121,3 +128,22 @@ def _describe_arg(name: str, arg: Any) -> str:
             return f"{name}=[{vals}]" if a.ndim else f"{name}={vals}"
         return f"{name}=<tensor of shape {tuple(a.shape)} in [{fmt(float(a.min()))}, {fmt(float(a.max()))}]>"
     return f"{name}={arg!r}"
+
+
+def _compare_items(received: Value, expected: list[Any], **kw: Any) -> Verdict:
+    """A reference that is a tuple (grad_w, grad_b): the student's result must be a sequence of as
+    many items (tuple or list alike), each compared in turn."""
+    n = len(expected)
+    if received.kind != "sequence" or received.items is None:
+        return Verdict(False, f"returned {received.describe()}, expected a tuple of {n} tensors")
+    if len(received.items) != n:
+        return Verdict(False, f"returned {len(received.items)} items, expected {n}")
+    notes = []
+    for k, (got, exp) in enumerate(zip(received.items, expected)):
+        v = compare(got, exp, **kw)
+        if not v.passed:
+            return Verdict(False, f"item {k} of the {n} returned {v.message.removeprefix('returned ')}"
+                           if v.message.startswith("returned") else f"item {k} of the {n} {v.message}")
+        if v.note:
+            notes.append(v.note)
+    return Verdict(True, note="; ".join(dict.fromkeys(notes)))

@@ -39,6 +39,10 @@ def main(request_json):  # noqa: C901 - one flat protocol handler reads best her
     def decode(obj):
         if obj["kind"] == "py":
             return obj["value"]
+        if request.get("array") == "numpy":  # a NumPy course: never import torch for the student
+            import numpy as _np
+
+            return _np.frombuffer(bytearray(base64.b64decode(obj["data"])), dtype=obj["dtype"]).reshape(obj["shape"]).copy()
         import torch as _torch  # inputs are tensors: torch must exist (the assignment uses it)
 
         dtype = getattr(_torch, obj["dtype"])
@@ -84,10 +88,75 @@ def main(request_json):  # noqa: C901 - one flat protocol handler reads best her
         return {"kind": "other", "type": type(value).__name__, "repr": text}
 
     def raw_bytes(value):
+        """What must not change during a call: the data, and for tensors their autograd state."""
         if torch is not None and isinstance(value, torch.Tensor):
             with no_torch_function():
-                return torch.Tensor.numpy(torch.Tensor.detach(value).contiguous()).tobytes()
+                data = torch.Tensor.numpy(torch.Tensor.detach(value).contiguous()).tobytes()
+                return (data, value.requires_grad, value.grad is not None)
+        if np is not None and isinstance(value, np.ndarray):
+            return (value.tobytes(),)
         return None
+
+    def func_name(func):
+        name = None
+        try:
+            name = torch.overrides.resolve_name(func)
+        except Exception:
+            pass
+        if not name:
+            module = getattr(func, "__module__", None) or ""
+            name = f"{module}.{getattr(func, '__qualname__', getattr(func, '__name__', '?'))}".lstrip(".")
+        return str(name)[:120]
+
+    class Tracer:
+        """Record the torch functions (and torch.optim optimizers) called while the student's code runs.
+
+        A TorchFunctionMode sees every call of the torch API, however it was imported; an
+        optimizer built from torch.optim is seen by its constructor. Nested calls inside a
+        torch function are not recorded: only what the student's code called.
+        """
+
+        def __init__(self):
+            self.names = set()
+            self.mode = None
+
+        def __enter__(self):
+            if torch is None or not request.get("trace"):
+                return self
+            names = self.names
+
+            class _Mode(torch.overrides.TorchFunctionMode):
+                def __torch_function__(self, func, types, args=(), kwargs=None):
+                    if len(names) < 500:
+                        names.add(func_name(func))
+                    return func(*args, **(kwargs or {}))
+
+            optim = sys.modules.get("torch.optim")
+            if optim is not None:
+                base = optim.Optimizer
+                self.original_init = base.__init__
+                original = self.original_init
+
+                def init(opt, *a, **k):
+                    names.add(f"torch.optim.{type(opt).__name__}")
+                    return original(opt, *a, **k)
+
+                base.__init__ = init
+            self.mode = _Mode()
+            self.mode.__enter__()
+            return self
+
+        def __exit__(self, *exc):
+            if self.mode is not None:
+                self.mode.__exit__(*exc)
+                self.mode = None
+                optim = sys.modules.get("torch.optim")
+                if optim is not None and hasattr(self, "original_init"):
+                    optim.Optimizer.__init__ = self.original_init
+            return False
+
+    def failure(exc):
+        return {"type": type(exc).__name__, "message": str(exc)[:500], **where(exc)}
 
     def where(exc):
         frames = traceback.extract_tb(exc.__traceback__)
@@ -98,6 +167,40 @@ def main(request_json):  # noqa: C901 - one flat protocol handler reads best her
             return {}
         return {"function": frame.name, "line": frame.lineno, "code": (frame.line or "").strip(),
                 "execution_count": filename_map.get(frame.filename)}
+
+    def drive_optimizer(cls, run):
+        """Train with the student's optimizer the way a loop does; return the parameters after every step."""
+        import torch.nn.functional as F
+
+        params = [decode(p).requires_grad_(True) for p in run["params"]]
+        data = {k: decode(v) for k, v in run["data"].items()}
+        loss_fn = eval(run["loss"], {"torch": torch, "F": F})  # the grader's problem, not student code
+        kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in run["kwargs"].items()}
+        snapshots, record = [[] for _ in params], {"ok": True}
+        tracer = Tracer()
+        try:
+            with tracer:
+                opt = cls(params, **kwargs)
+            for step in range(run["steps"]):
+                record["step"] = step + 1
+                with tracer:
+                    opt.zero_grad()
+                loss = loss_fn(params, data)
+                loss.backward()
+                with tracer:
+                    opt.step()
+                for snap, p in zip(snapshots, params):
+                    snap.append(torch.Tensor.detach(p).clone())
+            with tracer:
+                opt.zero_grad()
+            record["cleared"] = all(p.grad is None or not bool(torch.Tensor.any(p.grad != 0)) for p in params)
+            record["value"] = encode([torch.stack(s) if s else torch.empty(0) for s in snapshots])
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:
+            record = {"ok": False, "step": record.get("step", 0), "error": failure(exc)}
+        record["torch_calls"] = sorted(tracer.names)
+        return record
 
     name = request["function"]
     response = {"nonce": request["nonce"], "function": name, "calls": []}
@@ -114,21 +217,31 @@ def main(request_json):  # noqa: C901 - one flat protocol handler reads best her
             response["signature"] = f"{name}{inspect.signature(fn)}"
         except (TypeError, ValueError):
             response["signature"] = name
-        for call in request["calls"]:
+        for run in request.get("runs", []):
+            if torch is None:
+                import torch  # noqa: F811 - an optimizer notebook that never imported torch itself
+            t0 = time.perf_counter()
+            record = drive_optimizer(fn, run)
+            record["seconds"] = time.perf_counter() - t0
+            response["calls"].append(record)
+        for call in request.get("calls", []):
             args = [decode(a) for a in call["args"]]
             kwargs = {k: decode(v) for k, v in call.get("kwargs", {}).items()}
             # decoding may have imported torch for a notebook that never did
             torch, np = sys.modules.get("torch"), sys.modules.get("numpy")
             before = [raw_bytes(a) for a in args]
             t0 = time.perf_counter()
+            tracer = Tracer()
             try:
-                out = fn(*args, **kwargs)
+                with tracer:
+                    out = fn(*args, **kwargs)
                 record = {"ok": True, "value": encode(out)}
             except KeyboardInterrupt:
                 raise
             except BaseException as exc:  # SystemExit too: a student's sys.exit() is their error
-                record = {"ok": False, "error": {"type": type(exc).__name__, "message": str(exc)[:500], **where(exc)}}
+                record = {"ok": False, "error": failure(exc)}
             record["seconds"] = time.perf_counter() - t0
+            record["torch_calls"] = sorted(tracer.names)
             record["mutated"] = [i for i, (a, b) in enumerate(zip(args, before)) if b is not None and raw_bytes(a) != b]
             response["calls"].append(record)
     publish_display_data({MIME: response})

@@ -26,12 +26,26 @@ class Call:
 
 
 @dataclass
+class Run:
+    """One training run of a student's optimizer class on a problem the grader defines."""
+
+    params: list[Any]
+    data: dict[str, Any]
+    loss: str  # a Python lambda (params, data) -> scalar tensor, evaluated in the kernel
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    steps: int = 20
+
+
+@dataclass
 class CallResult:
     ok: bool
     value: wire.Value | None = None
     error: dict[str, Any] | None = None
     mutated: list[int] = field(default_factory=list)
     seconds: float = 0.0
+    torch_calls: list[str] = field(default_factory=list)  # what the student's code called (when traced)
+    step: int = 0            # optimizer runs: the step that raised
+    cleared: bool = True     # optimizer runs: zero_grad() cleared the gradients
 
 
 @dataclass
@@ -51,13 +65,23 @@ class Prober:
     def alive(self) -> bool:
         return not self.session.report.dead
 
-    async def call(self, function: str, calls: list[Call], timeout: float | None = None) -> ProbeResponse:
+    async def call(self, function: str, calls: list[Call] = (), timeout: float | None = None, *,  # type: ignore[assignment]
+                   runs: list[Run] = (), trace: bool = False, array: str = "torch") -> ProbeResponse:  # type: ignore[assignment]
+        """Call `function` on each of `calls`, or train with the class `function` for each of `runs`.
+
+        `trace` records the torch functions the student's code calls; `array` is the array
+        library the student's functions receive (torch tensors or NumPy arrays)."""
         nonce = secrets.token_hex(8)
         request = json.dumps({
             "nonce": nonce,
             "function": function,
+            "trace": trace,
+            "array": array,
             "calls": [{"args": [wire.encode_input(a) for a in c.args],
                        "kwargs": {k: wire.encode_input(v) for k, v in c.kwargs.items()}} for c in calls],
+            "runs": [{"params": [wire.encode_input(p) for p in r.params],
+                      "data": {k: wire.encode_input(v) for k, v in r.data.items()},
+                      "loss": r.loss, "kwargs": r.kwargs, "steps": r.steps} for r in runs],
         })
         code = (f"(lambda g: (exec(compile({_RUNTIME!r}, '<grader-probe>', 'exec'), g), "
                 f"g['main']({request!r})))({{'__name__': '__grader_probe__'}});")
@@ -77,7 +101,7 @@ class Prober:
             err = next((o for o in outputs if o.get("output_type") == "error"), None)
             why = f"{err.get('ename')}: {err.get('evalue')}" if err else "no result came back from the kernel"
             return ProbeResponse(status="protocol", problem=why)
-        return _parse(payload, len(calls))
+        return _parse(payload, len(calls) + len(runs))
 
 
 def _parse(payload: dict[str, Any], expected_calls: int) -> ProbeResponse:
@@ -96,16 +120,21 @@ def _parse(payload: dict[str, Any], expected_calls: int) -> ProbeResponse:
             return ProbeResponse(status="protocol", problem="malformed call record")
         mutated = [i for i in raw.get("mutated", []) if isinstance(i, int)][:32]
         seconds = raw.get("seconds") if isinstance(raw.get("seconds"), (int, float)) else 0.0
+        extra = {
+            "torch_calls": [str(n)[:120] for n in raw.get("torch_calls", [])][:500] if isinstance(raw.get("torch_calls"), list) else [],
+            "step": raw["step"] if isinstance(raw.get("step"), int) else 0,
+            "cleared": raw.get("cleared") is not False,
+        }
         if raw.get("ok"):
             try:
                 value = wire.decode_value(raw.get("value"))
             except (wire.WireError, ValueError) as e:
                 calls.append(CallResult(ok=False, error={"type": "UnreadableResult", "message": str(e)}))
                 continue
-            calls.append(CallResult(ok=True, value=value, mutated=mutated, seconds=float(seconds)))
+            calls.append(CallResult(ok=True, value=value, mutated=mutated, seconds=float(seconds), **extra))
         else:
             err = raw.get("error") if isinstance(raw.get("error"), dict) else {}
             clean = {k: (str(v)[:500] if not isinstance(v, int) else v) for k, v in err.items()
                      if k in ("type", "message", "function", "line", "code", "execution_count")}
-            calls.append(CallResult(ok=False, error=clean, mutated=mutated, seconds=float(seconds)))
+            calls.append(CallResult(ok=False, error=clean, mutated=mutated, seconds=float(seconds), **extra))
     return ProbeResponse(status="ok", calls=calls, signature=str(payload.get("signature", ""))[:200])

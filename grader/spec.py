@@ -55,22 +55,26 @@ class InputSpec(Model):
         return self.value is None
 
 
+def values_shorthand(v: Any) -> Any:
+    """`x: [0.0, 1.0]` is shorthand for `x: {values: [0.0, 1.0]}` in a mapping of input specs."""
+    if isinstance(v, dict):
+        return {k: ({"values": val} if isinstance(val, list) else val) for k, val in v.items()}
+    return v
+
+
 class ProbeSpec(Model):
     """A named group of calls; each probe is one rubric check (e.g. "random", "batched", "special")."""
 
     name: str
     label: str | None = None
-    inputs: dict[str, InputSpec]
+    inputs: dict[str, InputSpec] = Field(default_factory=dict)  # empty when the question has a probe builder
     kwargs: dict[str, Any] = Field(default_factory=dict)
     hidden: bool = False
 
     @field_validator("inputs", mode="before")
     @classmethod
     def _shorthand(cls, v: Any) -> Any:
-        # `x: [0.0, 1.0]` is shorthand for `x: {values: [0.0, 1.0]}`
-        if isinstance(v, dict):
-            return {k: ({"values": val} if isinstance(val, list) else val) for k, val in v.items()}
-        return v
+        return values_shorthand(v)
 
     def describe(self) -> str:
         return self.label or self.name
@@ -82,11 +86,23 @@ class Tolerance(Model):
 
 
 class Kink(Model):
-    """A point where the derivative is a convention: any listed value is accepted there."""
+    """Where the derivative is a convention: any listed value is accepted there.
 
-    at: float
-    values: list[float]
+    `at`: where the differentiated argument equals this value (ReLU at 0); or `where`: an
+    expression over the arguments giving a mask (`y_pred == y` for L1). Values may be
+    expressions over the arguments too (`1/y_pred.numel()`).
+    """
+
+    at: float | None = None
+    where: str | None = None
+    values: list[float | str]
     wrt: str | None = None
+
+    @model_validator(mode="after")
+    def _one_place(self) -> "Kink":
+        if (self.at is None) == (self.where is None):
+            raise ValueError("give exactly one of `at` or `where`")
+        return self
 
 
 class AnswerLocator(Model):
@@ -109,6 +125,7 @@ class QuestionBase(Model):
     title: str | None = None
     points: float = Field(default=1.0, gt=0)
     hidden: bool = False
+    prompt: str | None = None  # markdown shown before the answer cell in the released starter
 
     def check_names(self) -> list[str]:  # pragma: no cover - every kind overrides
         raise NotImplementedError
@@ -125,16 +142,41 @@ class MatchHints(Model):
     functions: list[str] = Field(default_factory=list)
 
 
+class Release(Model):
+    """What `grade release` puts around the questions in the students' starter notebook."""
+
+    intro: str = ""
+    setup: str = ""  # the first code cell (imports)
+
+
 class Assignment(Model):
     id: str
     title: str
     version: str = "1"
-    array_library: Literal["torch"] = "torch"
+    array_library: Literal["torch", "numpy"] = "torch"  # what probes pass to students' functions
+    solution: str | None = None  # solution notebook, relative to this file; `grade validate` grades it
+    release: Release = Field(default_factory=Release)
+    based_on: str | None = None  # set by `extends`: this edition may use its base's rubric
     rubric: str | None = None  # rubric id or path; default: rubrics/<id>.yaml
     match: MatchHints = Field(default_factory=MatchHints)
     seed: int = 0
     questions: list[Any]
     path: Path | None = Field(default=None, exclude=True)
+
+    @property
+    def solution_path(self) -> Path | None:
+        if not self.solution:
+            return None
+        base = self.path.parent if self.path else Path.cwd()
+        return (base / self.solution).resolve()
+
+    @property
+    def resources(self) -> Path | None:
+        """`assignments/<id>/`: Python references and probe builders shipped with the assignment."""
+        if self.path is None:
+            return None
+        d = self.path.parent / self.id
+        return d if d.is_dir() else None
 
     def question(self, qid: str) -> Any:
         for q in self.questions:
@@ -166,7 +208,11 @@ class RubricQuestion(Model):
 
 
 class Penalties(Model):
-    mutates_input: float = Field(default=0.0, ge=0, le=1)  # fraction of the question's points
+    """Deductions, as fractions of the question's points; 0 reports without deducting."""
+
+    mutates_input: float = Field(default=0.0, ge=0, le=1)
+    forbidden_call: float = Field(default=0.0, ge=0, le=1)   # e.g. torch.sigmoid inside sigmoid
+    missing_required_call: float = Field(default=0.0, ge=0, le=1)  # e.g. no autograd where it is the exercise
 
 
 class Rubric(Model):
@@ -256,6 +302,9 @@ def load_assignment(path: Path) -> Assignment:
 
     path = Path(path)
     data, node = _read_yaml(path)
+    data = {k: v for k, v in data.items() if not str(k).startswith("x-")}  # x-*: YAML anchors' home
+    if "extends" in data:
+        data = _extend(path, data)
     raw_questions = data.get("questions")
     if not isinstance(raw_questions, list) or not raw_questions:
         raise SpecError(f"{path}: `questions` must be a non-empty list")
@@ -286,6 +335,26 @@ def load_assignment(path: Path) -> Assignment:
     return assignment
 
 
+def _extend(path: Path, data: dict[str, Any]) -> dict[str, Any]:
+    """`extends: base.yaml` (+ `exclude: [ids]`): an edition of another assignment, e.g. for NumPy.
+
+    The base is validated on its own first, so its errors name its own file and line.
+    """
+    base_path = path.parent / str(data.pop("extends"))
+    exclude = data.pop("exclude", []) or []
+    base = load_assignment(base_path)
+    base_data, _ = _read_yaml(base_path)
+    known = {q.id for q in base.questions}
+    unknown = [q for q in exclude if q not in known]
+    if unknown:
+        raise SpecError(f"{path}: exclude: no question {', '.join(map(repr, unknown))} in {base_path.name}")
+    merged = {k: v for k, v in base_data.items() if not str(k).startswith("x-") and k not in ("questions", "match")}
+    if base.solution and "solution" not in data:
+        merged.pop("solution", None)  # the base's solution is not this edition's
+    questions = [q for q in base_data["questions"] if q.get("id") not in exclude] + list(data.pop("questions", []) or [])
+    return {**merged, **data, "questions": questions, "based_on": base.id}
+
+
 def load_rubric(path: Path, assignment: Assignment) -> Rubric:
     path = Path(path)
     data, node = _read_yaml(path)
@@ -293,9 +362,11 @@ def load_rubric(path: Path, assignment: Assignment) -> Rubric:
         rubric = Rubric.model_validate(data)
     except ValidationError as e:
         raise _spec_error(path, data, node, e) from None
-    if rubric.assignment != assignment.id:
+    if rubric.assignment not in (assignment.id, assignment.based_on):
         raise SpecError(f"{path}: rubric is for assignment {rubric.assignment!r}, not {assignment.id!r}")
     ids = {q.id: q for q in assignment.questions}
+    if rubric.assignment != assignment.id:  # the base's rubric: its questions this edition left out do not apply
+        rubric.questions = {k: v for k, v in rubric.questions.items() if k in ids}
     for qid, rq in rubric.questions.items():
         line = _line_of(node, ("questions", qid))
         at = f"{path}:{f' line {line},' if line else ''} questions.{qid}"

@@ -26,13 +26,14 @@ class Variant:
     broken: dict[str, list[str]] = field(default_factory=dict)  # question id -> substrings its feedback must contain
     transform: Callable[[nbformat.NotebookNode], None] | None = None
     partial: set[str] = field(default_factory=set)  # broken questions that keep some points
+    seed: Path = SEED  # the solution notebook the edits apply to
 
     def build(self, dest: Path) -> Path:
-        nb = nbformat.read(SEED, as_version=4)
+        nb = nbformat.read(self.seed, as_version=4)
         for old, new in self.edits:
             hits = [c for c in nb.cells if old in c.source]
             count = sum(c.source.count(old) for c in hits)
-            assert count == 1, f"{self.name}: edit {old!r} matches {count} times in the seed"
+            assert count == 1, f"{self.name}: edit {old!r} matches {count} times in {self.seed.name}"
             hits[0].source = hits[0].source.replace(old, new)
         if self.transform:
             self.transform(nb)

@@ -9,6 +9,7 @@ Each probe (a named set of inputs) is one rubric check.
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -20,15 +21,18 @@ from ..compare import compare
 from ..errors import SpecError
 from ..inputs import as_reference_input, make_input, stable_seed
 from ..probe import Call, CallResult, ProbeResponse
+from ..references import reference_module, resolve
 from ..spec import Kink, Model, ProbeSpec, QuestionBase, Tolerance
 from . import register
 from .base import CheckContext, CheckOutcome, QuestionOutcome
 
 
 class Alternative(Model):
-    """Another accepted answer, e.g. a mean-reduced loss where the sheet is ambiguous."""
+    """Another accepted answer, e.g. a mean-reduced loss where the sheet is ambiguous, or a
+    known approximation worth part of the points (GELU's tanh form)."""
 
     reference: str | None = None  # function questions: another reference expression
+    of: str | None = None  # derivative questions: the derivative of another expression
     reduce: Literal["sum", "mean"] | None = None  # derivative questions: gradient of the mean instead
     credit: float = Field(default=1.0, ge=0, le=1)
     note: str = ""
@@ -37,9 +41,14 @@ class Alternative(Model):
 class _CodeQuestion(QuestionBase):
     function: str
     args: list[str] = Field(min_length=1)
+    signature: str | None = None  # as students see it, e.g. "leaky_relu(x, negative_slope=0.01)"
+    defaults: dict[str, Any] = Field(default_factory=dict)  # keyword defaults the reference assumes
     alternatives: list[Alternative] = Field(default_factory=list)
     probes: list[ProbeSpec] = Field(min_length=1)
+    probe_builder: str | None = None  # ref.<name>(probe_name, generator) -> {arg: value}
     tolerance: Tolerance = Field(default_factory=Tolerance)
+    forbid: list[str] = Field(default_factory=list)   # torch functions the student may not call (fnmatch)
+    require: list[str] = Field(default_factory=list)  # at least one of these must be called (fnmatch)
 
     @model_validator(mode="after")
     def _probes_cover_args(self) -> "_CodeQuestion":
@@ -48,6 +57,8 @@ class _CodeQuestion(QuestionBase):
             if p.name in names:
                 raise ValueError(f"probes[{i}]: duplicate probe name {p.name!r}")
             names.add(p.name)
+            if self.probe_builder and not p.inputs:
+                continue
             missing = [a for a in self.args if a not in p.inputs]
             extra = [a for a in p.inputs if a not in self.args]
             if missing or extra:
@@ -61,6 +72,10 @@ class _CodeQuestion(QuestionBase):
     @property
     def call_signature(self) -> str:
         return f"{self.function}({', '.join(self.args)})"
+
+    @property
+    def stub_signature(self) -> str:
+        return self.signature or self.call_signature
 
 
 class FunctionQuestion(_CodeQuestion):
@@ -100,10 +115,11 @@ class PreparedProbe:
     allowed: list[tuple[Any, list[float]]] = field(default_factory=list)
 
 
-def _evaluate(expr: str, question: _CodeQuestion, args: list[Any], kwargs: dict[str, Any]) -> Any:
+def _evaluate(expr: str, question: _CodeQuestion, args: list[Any], kwargs: dict[str, Any], ref: Any = None) -> Any:
     import torch
 
-    ns: dict[str, Any] = {"torch": torch, "F": torch.nn.functional, "math": math}
+    ns: dict[str, Any] = {"torch": torch, "F": torch.nn.functional, "math": math, "ref": ref}
+    ns.update(question.defaults)
     ns.update(zip(question.args, args))
     ns.update(kwargs)
     try:
@@ -112,13 +128,14 @@ def _evaluate(expr: str, question: _CodeQuestion, args: list[Any], kwargs: dict[
         raise SpecError(f"question {question.id}: the reference `{expr}` failed: {type(e).__name__}: {e}") from None
 
 
-def _derivative(question: DerivativeQuestion, args: list[Any], kwargs: dict[str, Any], reduce: str) -> Any:
+def _derivative(question: DerivativeQuestion, args: list[Any], kwargs: dict[str, Any], reduce: str,
+                of: str | None = None, ref: Any = None) -> Any:
     import torch
 
     xs = [as_reference_input(a) for a in args]
     i = question.args.index(question.wrt)  # type: ignore[arg-type]
     xs[i] = xs[i].clone().requires_grad_(True)
-    out = _evaluate(question.of, question, xs, kwargs)
+    out = _evaluate(of or question.of, question, xs, kwargs, ref)
     total = out.sum() if reduce == "sum" else out.mean()
     (grad,) = torch.autograd.grad(total, xs[i])
     return grad.detach()
@@ -129,23 +146,44 @@ class _CodeKind:
     name = ""
     model: type = _CodeQuestion
 
-    def references(self, q: Any, args: list[Any], kwargs: dict[str, Any]) -> list[Expected]:
+    def references(self, q: Any, args: list[Any], kwargs: dict[str, Any], ref: Any) -> list[Expected]:
         raise NotImplementedError
 
     def prepare(self, q: Any, assignment: Any) -> list[PreparedProbe]:
         import torch
 
+        ref = reference_module(assignment)
+        builder = resolve(q.probe_builder, assignment, f"question {q.id}: probe_builder") if q.probe_builder else None
         prepared = []
         for p in q.probes:
             gen = torch.Generator().manual_seed(stable_seed(assignment.seed, q.id, p.name))
-            args = [make_input(p.inputs[a], gen) for a in q.args]
-            allowed = []
-            for k in getattr(q, "kinks", []):
-                at = args[q.args.index(k.wrt or q.wrt)]
-                if isinstance(at, torch.Tensor):
-                    allowed.append(((at.double() == k.at).numpy(), k.values))
-            prepared.append(PreparedProbe(p, args, dict(p.kwargs), self.references(q, args, dict(p.kwargs)), allowed))
+            if p.inputs:
+                args = [make_input(p.inputs[a], gen) for a in q.args]
+            else:
+                built = builder(p.name, gen)  # type: ignore[misc]
+                if not isinstance(built, dict) or set(built) != set(q.args):
+                    raise SpecError(f"question {q.id}: probe_builder must return a dict with exactly the args {q.args} "
+                                    f"for probe {p.name!r}")
+                args = [built[a] for a in q.args]
+            allowed = [self._kink(q, k, args, dict(p.kwargs), ref) for k in getattr(q, "kinks", [])]
+            prepared.append(PreparedProbe(p, args, dict(p.kwargs), self.references(q, args, dict(p.kwargs), ref),
+                                          [a for a in allowed if a is not None]))
         return prepared
+
+    @staticmethod
+    def _kink(q: Any, k: Any, args: list[Any], kwargs: dict[str, Any], ref: Any) -> tuple[Any, list[float]] | None:
+        import torch
+
+        xs = [as_reference_input(a) for a in args]
+        if k.where is not None:
+            mask = _evaluate(k.where, q, xs, kwargs, ref)
+        else:
+            at = xs[q.args.index(k.wrt or q.wrt)]
+            mask = at == k.at if isinstance(at, torch.Tensor) else None
+        if not isinstance(mask, torch.Tensor):
+            return None
+        values = [float(_evaluate(v, q, xs, kwargs, ref)) if isinstance(v, str) else float(v) for v in k.values]
+        return mask.numpy(), values
 
     async def check(self, q: Any, prepared: list[PreparedProbe], ctx: CheckContext) -> QuestionOutcome:
         if ctx.prober is None or not ctx.prober.alive:
@@ -153,13 +191,15 @@ class _CodeKind:
             why = ctx.kernel_problem or "the kernel is not running"
             return QuestionOutcome([CheckOutcome(p.spec.name, False, status=status, hidden=p.spec.hidden) for p in prepared],
                                    status=status, feedback=f"Could not call `{q.function}`: {why}.")
-        response = await ctx.prober.call(q.function, [Call(p.args, p.kwargs) for p in prepared])
+        array = ctx.assignment.array_library
+        response = await ctx.prober.call(q.function, [Call(p.args, p.kwargs) for p in prepared],
+                                         trace=bool(q.forbid or q.require), array=array)
         if response.status != "ok":
             return _unusable(q, prepared, response, ctx)
         checks, penalties = [], []
         errors: dict[str, None] = {}
         for p, result in zip(prepared, response.calls):
-            checks.append(_judge(q, p, result, response.signature))
+            checks.append(_judge(q, p, result, response.signature, array))
             if not result.ok:
                 errors[describe_error(q, result.error or {}, response.signature)] = None
             if result.mutated:
@@ -172,10 +212,26 @@ class _CodeKind:
             feedback = f"On every input: {next(iter(errors))}"  # one error, said once
             for c in checks:
                 c.feedback = ""
-        return QuestionOutcome(checks, feedback=feedback, penalties=penalties[:1])
+        penalties = penalties[:1] + shortcut_penalties(q, [r for r in response.calls if r.ok], f"`{q.function}`")
+        return QuestionOutcome(checks, feedback=feedback, penalties=penalties)
 
 
-def _judge(q: _CodeQuestion, p: PreparedProbe, result: CallResult, signature: str) -> CheckOutcome:
+def shortcut_penalties(q: Any, results: list[CallResult], who: str) -> list[tuple[str, str]]:
+    """Forbidden torch calls the student's code made, and required ones it never made."""
+    called = sorted({name for r in results for name in r.torch_calls})
+    out = []
+    used = [n for n in called if any(fnmatch.fnmatchcase(n, pat) for pat in q.forbid)]
+    if used:
+        names = ", ".join(f"`{n}`" for n in used[:4])
+        out.append(("forbidden_call", f"{who} calls {names}, which this exercise asks you to implement yourself"))
+    if q.require and results and not any(fnmatch.fnmatchcase(n, pat) for n in called for pat in q.require):
+        wanted = " or ".join(f"`{p}`" for p in q.require)
+        out.append(("missing_required_call", f"{who} gives the right values without calling {wanted}, "
+                                             "which this exercise asks you to use"))
+    return out
+
+
+def _judge(q: _CodeQuestion, p: PreparedProbe, result: CallResult, signature: str, array: str = "torch") -> CheckOutcome:
     name, where = p.spec.name, p.spec.describe()
     if not result.ok:
         return CheckOutcome(name, False, status=R.ERROR, hidden=p.spec.hidden,
@@ -184,14 +240,16 @@ def _judge(q: _CodeQuestion, p: PreparedProbe, result: CallResult, signature: st
     first = None
     for exp in p.expected:
         verdict = compare(result.value, exp.value, rtol=q.tolerance.rtol, atol=q.tolerance.atol,
-                          arg_names=q.args, args=p.args, allowed=p.allowed)
+                          arg_names=q.args, args=p.args, allowed=p.allowed, array=array)
         if verdict.passed:
             note = "; ".join(n for n in (exp.note, verdict.note) if n)
             return CheckOutcome(name, True, feedback=f"On {where}: {note}" if note else "",
                                 credit=exp.credit if exp.credit < 1 else None, hidden=p.spec.hidden)
         first = first or verdict
     assert first is not None
-    return CheckOutcome(name, False, feedback=f"On {where}: `{q.call_signature}` {first.message}", hidden=p.spec.hidden)
+    call = q.call_signature if not p.kwargs else \
+        f"{q.function}({', '.join([*q.args, *(f'{k}={v!r}' for k, v in p.kwargs.items())])})"
+    return CheckOutcome(name, False, feedback=f"On {where}: `{call}` {first.message}", hidden=p.spec.hidden)
 
 
 def describe_error(q: _CodeQuestion, err: dict[str, Any], signature: str) -> str:
@@ -234,12 +292,12 @@ class FunctionKind(_CodeKind):
     name = "function"
     model = FunctionQuestion
 
-    def references(self, q: FunctionQuestion, args: list[Any], kwargs: dict[str, Any]) -> list[Expected]:
+    def references(self, q: FunctionQuestion, args: list[Any], kwargs: dict[str, Any], ref: Any) -> list[Expected]:
         xs = [as_reference_input(a) for a in args]
-        out = [Expected(_evaluate(q.reference, q, xs, kwargs))]
+        out = [Expected(_evaluate(q.reference, q, xs, kwargs, ref))]
         for alt in q.alternatives:
             if alt.reference:
-                out.append(Expected(_evaluate(alt.reference, q, xs, kwargs), alt.credit, alt.note))
+                out.append(Expected(_evaluate(alt.reference, q, xs, kwargs, ref), alt.credit, alt.note))
         return out
 
 
@@ -247,11 +305,11 @@ class DerivativeKind(_CodeKind):
     name = "derivative"
     model = DerivativeQuestion
 
-    def references(self, q: DerivativeQuestion, args: list[Any], kwargs: dict[str, Any]) -> list[Expected]:
-        out = [Expected(_derivative(q, args, kwargs, q.reduce))]
+    def references(self, q: DerivativeQuestion, args: list[Any], kwargs: dict[str, Any], ref: Any) -> list[Expected]:
+        out = [Expected(_derivative(q, args, kwargs, q.reduce, ref=ref))]
         for alt in q.alternatives:
-            if alt.reduce:
-                out.append(Expected(_derivative(q, args, kwargs, alt.reduce), alt.credit, alt.note))
+            if alt.reduce or alt.of:
+                out.append(Expected(_derivative(q, args, kwargs, alt.reduce or q.reduce, alt.of, ref), alt.credit, alt.note))
         return out
 
 

@@ -1,0 +1,61 @@
+"""Python references shipped with an assignment (`assignments/<id>/reference.py`).
+
+Where no torch builtin is the reference (an API that takes dicts of parameters, a custom
+update rule, a deliberately wrong optimizer to recognise a known mistake), the YAML names
+`ref.<name>` and the function or class comes from that file. It is the instructor's code and
+runs in the grader's process, like the reference expressions.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from .errors import SpecError
+
+_LOADED: dict[Path, ModuleType] = {}
+
+
+def reference_module(assignment: Any) -> ModuleType | None:
+    """The assignment's reference.py as a module, or None when it ships none."""
+    folder = getattr(assignment, "resources", None)
+    if folder is None or not (folder / "reference.py").is_file():
+        return None
+    path = (folder / "reference.py").resolve()
+    if path not in _LOADED:
+        name = f"grader_reference_{assignment.id.replace('-', '_')}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception as e:  # noqa: BLE001 - the instructor's file: one line naming it
+            sys.modules.pop(name, None)
+            raise SpecError(f"{path}: failed to import: {type(e).__name__}: {e}") from None
+        _LOADED[path] = module
+    return _LOADED[path]
+
+
+def resolve(dotted: str, assignment: Any, what: str) -> Any:
+    """`ref.Name` from the assignment's reference.py, or an importable `package.module.Name`."""
+    head, _, name = dotted.rpartition(".")
+    if not head:
+        raise SpecError(f"{what}: {dotted!r} is not a dotted name (e.g. torch.optim.Adam or ref.my_function)")
+    if head == "ref":
+        module = reference_module(assignment)
+        if module is None:
+            raise SpecError(f"{what}: {dotted!r} needs assignments/{assignment.id}/reference.py, which does not exist")
+    else:
+        try:
+            module = importlib.import_module(head)
+        except ImportError as e:
+            raise SpecError(f"{what}: cannot import {head!r} ({e})") from None
+    try:
+        return getattr(module, name)
+    except AttributeError:
+        raise SpecError(f"{what}: {head} has no {name!r}") from None
