@@ -59,5 +59,8 @@ class QuestionKind(Protocol):
     def prepare(self, question: "QuestionBase", assignment: "Assignment") -> Any:
         """Grader-side work that needs no student code (runs while the notebook executes)."""
 
+    def starter_cells(self, question: "QuestionBase") -> list[Any]:
+        """The cells `grade release` writes for this question (prompt, stub, tagged answer cell)."""
+
     async def check(self, question: "QuestionBase", prepared: Any, ctx: CheckContext) -> QuestionOutcome:
         """Judge the executed notebook."""

@@ -185,6 +185,9 @@ class _CodeKind:
         values = [float(_evaluate(v, q, xs, kwargs, ref)) if isinstance(v, str) else float(v) for v in k.values]
         return mask.numpy(), values
 
+    def starter_cells(self, q: Any) -> list[Any]:
+        return _code_starter(q)
+
     async def check(self, q: Any, prepared: list[PreparedProbe], ctx: CheckContext) -> QuestionOutcome:
         if ctx.prober is None or not ctx.prober.alive:
             status = R.TIMEOUT if "time limit" in ctx.kernel_problem else R.KERNEL_DIED
@@ -286,6 +289,12 @@ def _unusable(q: _CodeQuestion, prepared: list[PreparedProbe], response: ProbeRe
         status, msg = R.ERROR, f"The grader could not read what `{q.function}` returned ({response.problem})."
     return QuestionOutcome([CheckOutcome(p.spec.name, False, status=status, hidden=p.spec.hidden) for p in prepared],
                            status=status, feedback=msg)
+
+
+def _code_starter(q: _CodeQuestion) -> list[Any]:
+    from ..release import StarterCell, function_stub, prompt_cells
+
+    return [*prompt_cells(q), StarterCell("code", function_stub(q.stub_signature), [q.id])]
 
 
 class FunctionKind(_CodeKind):

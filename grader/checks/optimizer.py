@@ -158,6 +158,18 @@ class OptimizerKind:
                 prepared.append(PreparedRun(s, problem, run, expected, wrong))
         return prepared
 
+    def starter_cells(self, q: OptimizerQuestion) -> list[Any]:
+        from ..release import CODE_PLACEHOLDER, StarterCell, prompt_cells
+
+        args = q.stub_signature.split("(", 1)[1].rsplit(")", 1)[0]
+        stub = (f"class {q.optimizer}:\n"
+                f"    def __init__(self, {args}):\n"
+                f"        self.params = list(params)\n"
+                f"        # YOUR CODE HERE\n\n"
+                f"    def zero_grad(self):\n    {CODE_PLACEHOLDER.replace(chr(10), chr(10) + '    ')}\n\n"
+                f"    def step(self):\n    {CODE_PLACEHOLDER.replace(chr(10), chr(10) + '    ')}\n")
+        return [*prompt_cells(q), StarterCell("code", stub, [q.id])]
+
     async def check(self, q: OptimizerQuestion, prepared: list[PreparedRun], ctx: CheckContext) -> QuestionOutcome:
         from .function import _unusable  # shared wording for missing classes, timeouts and dead kernels
 

@@ -48,6 +48,11 @@ class SymbolicKind:
     model = SymbolicQuestion
     needs_kernel = False
 
+    def starter_cells(self, q: SymbolicQuestion) -> list[Any]:
+        from ..release import ANSWER_PLACEHOLDER, StarterCell, prompt_cells
+
+        return [*prompt_cells(q), StarterCell("markdown", ANSWER_PLACEHOLDER, [q.answer.tag or q.id])]
+
     def prepare(self, q: SymbolicQuestion, assignment: Any) -> Any:
         """Parse the author's side once, so a broken expected answer is a spec error, not a student's zero."""
         from ..errors import SpecError

@@ -1,12 +1,15 @@
-"""Check assignment files before students meet them: schema, rubric, references and probes.
+"""Prove assignment files before students meet them.
 
-Every question is prepared as for grading (probe inputs drawn, torch references computed,
-expected LaTeX answers parsed), so a typo in a reference expression shows up here, not in
-the middle of a batch.
+Checks the schema and rubric and prepares every question as for grading (probe inputs drawn,
+torch references computed, expected LaTeX answers parsed), so a typo in a reference shows up
+here, not in the middle of a batch. Then, unless --no-run, grades the assignment's solution
+notebook (it must get full marks) and its released starter (it must score zero, with no
+grader error).
 
 examples:
-  grade validate assignments/derivatives-activations.yaml
+  grade validate activations
   grade validate assignments/*.yaml
+  grade validate --no-run assignments/losses.yaml
 
 exit codes: 0 all valid, 2 something to fix (one line per problem).
 """
@@ -16,34 +19,42 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .limits import add_limit_arguments, limits_from
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("assignments", nargs="+", metavar="ID|PATH", help="assignment ids or YAML files")
+    p.add_argument("--no-run", action="store_true", help="check the files only; do not grade the solution and starter")
+    add_limit_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..assignments import resolve_assignment, rubric_for
-    from ..checks import get_kind
+    from ..assignments import resolve_assignment
     from ..errors import GraderInputError
+    from ..results import as_number
     from ..spec import load_assignment
+    from ..validation import check_files, prove
 
     problems = 0
     for ref in args.assignments:
         try:
             a = load_assignment(resolve_assignment(ref))
-            rubric = rubric_for(a)  # validated against the assignment's question ids
-            for q in a.questions:
-                kind = get_kind(q.kind)
-                try:
-                    kind.prepare(q, a)  # every kind checks its author-side inputs here
-                except GraderInputError as e:
-                    raise GraderInputError(f"{a.path}: {e}".splitlines()[0]) from None
-                except Exception as e:  # noqa: BLE001 - a kind that failed unexpectedly: still one line
-                    raise GraderInputError(f"{a.path}: question {q.id}: {type(e).__name__}: {e}".splitlines()[0]) from None
+            rubric = check_files(a)
+            proof = None if args.no_run else prove(a, rubric, limits_from(args))
         except GraderInputError as e:
             problems += 1
             print(f"grade: error: {e}", file=sys.stderr)
             continue
+        for p in proof.problems if proof else []:
+            print(f"grade: error: {a.path}: {p}", file=sys.stderr)
+        problems += bool(proof and proof.problems)
         points = sum(rubric.for_question(q.id).points or q.points for q in a.questions)
-        print(f"ok  {a.id}: {len(a.questions)} questions, {points:g} points ({a.path})")
+        line = f"{a.id}: {len(a.questions)} questions, {points:g} points ({a.path})"
+        if proof:
+            if proof.solution:
+                line += f"; solution {as_number(proof.solution[0])}/{as_number(proof.solution[1])}"
+            else:
+                line += "; no solution notebook named"
+            line += f"; starter {as_number(proof.starter[0])}/{as_number(proof.starter[1])}"
+        print(("FAIL" if proof and proof.problems else "ok  ") + f" {line}")
     return 2 if problems else 0

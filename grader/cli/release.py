@@ -1,0 +1,32 @@
+"""Write the students' starter notebook for an assignment, from its YAML.
+
+The starter has the assignment's intro and set-up cell, each question's prompt, a stub per
+function or class (raising NotImplementedError) and a tagged markdown cell per written answer,
+and names its assignment in its metadata so `grade starter.ipynb` needs no flags.
+
+examples:
+  grade release activations -o activations.ipynb
+  grade release assignments/optimizers.yaml > optimizers.ipynb
+
+exit codes: 0 written, 2 unusable assignment.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("assignment", metavar="ID|PATH", help="a bundled assignment id or a YAML file")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the notebook here (default: stdout)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..assignments import resolve_assignment
+    from ..release import starter_text
+    from ..spec import load_assignment
+    from .output import write_output
+
+    assignment = load_assignment(resolve_assignment(args.assignment))
+    write_output(starter_text(assignment), args.output)
+    return 0
