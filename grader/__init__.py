@@ -4,3 +4,10 @@ The path of a submission: load spec -> read notebook -> execute -> probe -> chec
 """
 
 __version__ = "0.1.0"
+
+
+def check_notebook(*args, **kwargs):  # noqa: ANN002, ANN003 - see grader.in_notebook.check_notebook
+    """Run the public checks on this notebook from one of its cells (see grader.in_notebook)."""
+    from .in_notebook import check_notebook as _check
+
+    return _check(*args, **kwargs)

@@ -7,7 +7,9 @@ their inputs and expected values never reach the student's kernel or the report.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
+from .execute import Limits
 from .spec import Assignment
 
 
@@ -25,13 +27,59 @@ def public_view(assignment: Assignment) -> PublicView:
             hidden_checks += len(q.check_names())
             hidden_questions.append(q.id)
             continue
-        probes = getattr(q, "probes", None)
-        if probes is not None:
-            public = [p for p in probes if not p.hidden]
-            hidden_checks += len(probes) - len(public)
+        for name in ("probes", "settings"):  # a code question's probes, an optimizer's settings
+            items = getattr(q, name, None)
+            if items is None:
+                continue
+            public = [p for p in items if not p.hidden]
+            hidden_checks += len(items) - len(public)
             if not public:
                 hidden_questions.append(q.id)
-                continue
-            q = q.model_copy(update={"probes": public})
-        kept.append(q)
+                break
+            q = q.model_copy(update={name: public})
+        else:
+            kept.append(q)
     return PublicView(assignment.model_copy(update={"questions": kept}), hidden_checks, hidden_questions)
+
+
+@dataclass
+class SelfCheck:
+    lines: list[str]
+    passed: int
+    total: int
+
+    @property
+    def ok(self) -> bool:
+        return self.passed == self.total
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def self_check(notebook: str | Path, assignment: Assignment | None = None, limits: Limits | None = None) -> SelfCheck:
+    """Grade with the public checks only, and say plainly what was not run."""
+    from .assignments import choose_assignment, rubric_for
+    from .notebook import read_notebook
+    from .pipeline import grade_notebook
+    from .results import PASSED
+    from .spec import load_assignment
+
+    full = assignment or load_assignment(choose_assignment(read_notebook(notebook))[0])
+    view = public_view(full)
+    result = grade_notebook(notebook, view.assignment, rubric_for(full), limits)
+    lines, ok = [], 0
+    for q in result.questions:
+        good = q.status == PASSED and q.score == q.max_score
+        ok += good
+        lines.append(f"{'✓' if good else '✗'} {q.title or q.id}")
+        if not good and q.feedback:
+            lines += [f"    {line}" for line in q.feedback.splitlines()]
+    total = len(result.questions)
+    lines += ["", f"{ok} of {total} questions pass their public checks."]
+    hidden = view.hidden_checks
+    if hidden:
+        lines.append(f"Only public checks ran: {hidden} hidden check{'s' if hidden != 1 else ''} "
+                     f"{'were' if hidden != 1 else 'was'} not run, so your final grade may be lower.")
+    else:
+        lines.append("This assignment has no hidden checks; your grader may still review written answers.")
+    return SelfCheck(lines, ok, total)

@@ -68,3 +68,33 @@ def test_broken_configuration_exits_2_with_one_line(tmp_path: Path, config: str,
 def test_no_configuration_anywhere(tmp_path: Path) -> None:
     proc = run_cli("ci", cwd=tmp_path)
     assert proc.returncode == 2 and "grader.yml" in proc.stderr
+
+
+@pytest.mark.notebook
+def test_composite_action_grade_step_runs_as_actions_would(tmp_path: Path) -> None:
+    """action.yml's Grade step, with its inputs substituted and the environment Actions sets."""
+    import os
+    import shlex
+    import subprocess
+    import sys
+
+    import yaml
+
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    assert action["runs"]["using"] == "composite"
+    step = next(s for s in action["runs"]["steps"] if s.get("name") == "Grade")
+    inputs = {"junit": "results/junit.xml", "args": "--min-score 0.9"}
+    command = step["run"]
+    for name, value in inputs.items():
+        command = command.replace("${{ inputs.%s }}" % name, value)
+    assert "${{" not in command
+    repo = _repo(tmp_path, "notebooks:\n  - {path: ex02/done.ipynb, assignment: derivatives-activations}\n")
+    summary = tmp_path / "summary.md"
+    bin_dir = str(Path(sys.executable).parent)  # where `grade` is installed, as pip puts it on PATH
+    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ["PATH"], "GITHUB_ACTIONS": "true",
+           "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_WORKSPACE": str(repo)}
+    proc = subprocess.run(["bash", "-c", command], cwd=repo, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "pass  ex02/done.ipynb: 20/20" in proc.stdout and (repo / "results" / "junit.xml").is_file()
+    assert "derivatives-activations" in summary.read_text()
+    assert shlex.split(command)[:2] == ["grade", "ci"]

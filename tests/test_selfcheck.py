@@ -70,3 +70,20 @@ def test_failing_public_check_shows_feedback_and_exits_1(tmp_path: Path) -> None
     proc = run_cli("check", str(nb), "-a", str(spec))
     assert proc.returncode == 1
     assert "✗ relu" in proc.stdout and "expected 0, got -1" in proc.stdout
+
+
+@pytest.mark.notebook
+def test_check_from_a_cell_of_the_notebook_itself(tmp_path: Path) -> None:
+    """A student runs the self-check in their own Jupyter kernel (a plain nbclient kernel here,
+    as Jupyter would start it): the report appears as the cell's output, hidden checks stay hidden."""
+    from nbclient import NotebookClient
+
+    spec, nb = _setup(tmp_path)
+    book = nbformat.read(nb, as_version=4)
+    book.cells.append(nbformat.v4.new_code_cell(
+        f"from grader import check_notebook\ncheck_notebook({str(nb)!r}, assignment={str(spec)!r})"))
+    NotebookClient(book, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    shown = "".join(o.get("data", {}).get("text/plain", "") + o.get("text", "") for o in book.cells[-1].outputs)
+    assert "Checked the saved file mine.ipynb." in shown
+    assert "✓ relu" in shown and "Only public checks ran: 2 hidden checks were not run" in shown
+    assert "1234.5" not in shown and "relu_derivative" not in shown
