@@ -136,3 +136,86 @@ def test_hostile_cells_are_contained_and_what_follows_is_graded(tmp_path: Path) 
     assert kinds[3][0] == "error" and "StdinNotImplementedError" in kinds[3][1]
     assert kinds[4] == ("error", "SystemExit: 3")
     assert kinds[5][0] == "timeout" and "killed" in kinds[5][1]  # the wrecked kernel was replaced
+
+
+MORE_HOSTILE = [
+    "import os, subprocess, ctypes\nREPO = {repo!r}",
+    "!pip install --no-cache-dir --index-url https://pypi.org/simple grader-nonexistent-package-xyz",  # no network
+    "!touch {repo}/planted-by-shell",                                   # the host's files are read-only
+    "procs = [subprocess.Popen(['sleep', '1003']) for _ in range(40)]",  # a bounded fork loop
+    "os.kill(os.getppid(), 9)",                                         # try to kill the sandbox's parent
+    "ctypes.string_at(0)",                                              # segfault: the kernel dies
+    "def relu(x):\n    return x.clamp(min=0)",
+]
+
+
+@pytest.mark.notebook
+@pytest.mark.skipif(bubblewrap() is None, reason="bubblewrap is not installed (make setup installs it)")
+def test_shell_escapes_fork_loops_parent_killing_and_segfaults_are_contained(tmp_path: Path) -> None:
+    path = tmp_path / "hostile.ipynb"
+    cells = [c.format(repo=str(ROOT)) for c in MORE_HOSTILE]
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells]), path)
+    result = grade_notebook(path, load_assignment(_assignment(tmp_path)), limits=Limits(cell_timeout=60))
+    assert result.score == 1, (result.questions[0].feedback, result.events)
+    assert not (ROOT / "planted-by-shell").exists()
+    assert _sleepers(1003) == [], "forked children outlived grading"
+    died = [e for e in result.events if e.cell_index == 5]
+    assert died and died[0].kind in ("kernel_died", "error"), result.events
+
+
+WRONG_RELU_WITH_A_TRICK = {
+    # a tensor subclass that claims to equal anything and reads back as the right answer
+    "lying_subclass": """import torch
+class Liar(torch.Tensor):
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        out = super().__torch_function__(func, types, args, kwargs or {})
+        return torch.relu(out.as_subclass(torch.Tensor)) if isinstance(out, torch.Tensor) and out.is_floating_point() else out
+    def __eq__(self, other): return True
+    def numpy(self, *a, **k): return torch.relu(self.as_subclass(torch.Tensor)).numpy()
+    def tolist(self): return torch.relu(self.as_subclass(torch.Tensor)).tolist()
+def relu(x):
+    return x.as_subclass(Liar)""",
+    # a TorchFunctionMode left on for the whole kernel, rewriting every read of a tensor
+    "global_mode": """import torch
+from torch.overrides import TorchFunctionMode
+class Rewrite(TorchFunctionMode):
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        if func in (torch.Tensor.detach, torch.Tensor.numpy, torch.Tensor.contiguous, torch.Tensor.cpu):
+            return torch.relu(torch.as_tensor(out)).numpy() if func is torch.Tensor.numpy else torch.relu(out)
+        return out
+Rewrite().__enter__()
+def relu(x):
+    return x""",
+    # a fake probe result published from inside the function, with the nonce read off the stack
+    "forged_display": """import sys, torch
+from IPython.display import publish_display_data
+def relu(x):
+    f = sys._getframe(1)
+    while f is not None and 'request' not in f.f_locals:
+        f = f.f_back
+    nonce = f.f_locals['request']['nonce'] if f is not None else ''
+    publish_display_data({'application/vnd.grader.probe+json': {'nonce': nonce, 'status': 'ok', 'calls': []}})
+    print('relu: all checks passed, 1/1')
+    return x""",
+    # torch's own comparison functions patched to say yes
+    "patched_allclose": """import torch, numpy
+torch.allclose = lambda *a, **k: True
+torch.equal = lambda *a, **k: True
+numpy.allclose = lambda *a, **k: True
+numpy.isclose = lambda a, b, **k: numpy.ones(numpy.shape(a), dtype=bool)
+def relu(x):
+    return x""",
+}
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("trick", list(WRONG_RELU_WITH_A_TRICK))
+def test_a_wrong_answer_cannot_be_dressed_up_as_right(trick: str, tmp_path: Path) -> None:
+    path = tmp_path / f"{trick}.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(WRONG_RELU_WITH_A_TRICK[trick])]), path)
+    result = grade_notebook(path, load_assignment(_assignment(tmp_path)))
+    q = result.questions[0]
+    assert q.score == 0, (trick, q.feedback)
+    assert q.status in ("failed", "error"), (q.status, q.feedback)

@@ -215,6 +215,11 @@ class _CodeKind:
             feedback = f"On every input: {next(iter(errors))}"  # one error, said once
             for c in checks:
                 c.feedback = ""
+        notes = {c.feedback.split(": ", 1)[-1] for c in checks if c.passed}
+        if len(notes) == 1 and len(checks) > 1 and all(c.passed and c.feedback for c in checks):
+            feedback = f"On every input: {notes.pop()}"  # the same note (e.g. an approximation), said once
+            for c in checks:
+                c.feedback = ""
         penalties = penalties[:1] + shortcut_penalties(q, [r for r in response.calls if r.ok], f"`{q.function}`")
         return QuestionOutcome(checks, feedback=feedback, penalties=penalties)
 
