@@ -165,9 +165,10 @@ class KernelSession:
         self.private = tempfile.mkdtemp(prefix="grader-private-")
         self.kernel_log_path = os.path.join(self.private, "kernel.log")
         lim = self.limits
+        self.cgroup = sandbox.PidsCgroup.create(lim.processes)
         self.wrapped = sandbox.wrap(kernel_argv(), workdir=self.workdir, private=self.private, hide=list(hide),
                                     limits=sandbox.ResourceLimits(lim.memory, lim.processes, lim.file_size),
-                                    use_bubblewrap=lim.sandbox)
+                                    use_bubblewrap=lim.sandbox, cgroup=self.cgroup)
         self.report = ExecutionReport()
         self._nb = nbformat.v4.new_notebook()
         self._student_nb: nbformat.NotebookNode | None = None
@@ -246,6 +247,8 @@ class KernelSession:
         try:
             await self._stop_kernel()
         finally:
+            if self.cgroup is not None:
+                self.cgroup.remove()  # whatever the notebook started, detached or not
             if getattr(self, "_log", None) is not None:
                 self._log.close()
                 self._log = None
@@ -279,8 +282,13 @@ class KernelSession:
                     "it and the cells after it were not run")))
                 break
             self._timeout = min(self.limits.cell_timeout, remaining)
+            refused = self.cgroup.hits() if self.cgroup is not None else 0
             outcome = await self._run_cell(cell, index)
             self.report.cells_run += 1
+            if self.cgroup is not None and self.cgroup.hits() > refused:
+                self.report.events.append(CellEvent(index, "limit", (
+                    f"cell {index + 1} tried to start more than the process limit ({self.limits.processes} processes "
+                    "and threads); the extra ones were refused")))
             if outcome == "error":
                 err = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
                 if err is not None:

@@ -56,7 +56,7 @@ class CellEvent:
     """Something that happened while the notebook ran (an exception, a timeout, kernel death)."""
 
     cell_index: int
-    kind: str  # "error" | "timeout" | "kernel_died" | "output_truncated"
+    kind: str  # "error" | "timeout" | "kernel_died" | "output_truncated" | "limit"
     message: str
 
 

@@ -77,11 +77,13 @@ def _covers(parent: str, child: str) -> bool:
 
 
 def wrap(argv: list[str], *, workdir: str, private: str, limits: ResourceLimits, hide: list[str] = (),
-         use_bubblewrap: bool = True) -> Wrapped:
+         use_bubblewrap: bool = True, cgroup: "PidsCgroup | None" = None) -> Wrapped:
     prlimit = shutil.which("prlimit")
-    # RLIMIT_NPROC counts all of the real user's processes (and is not enforced for root)
+    # RLIMIT_NPROC counts all of the real user's processes (and is not enforced for root: the cgroup is)
     rl = [prlimit, f"--as={limits.memory}", f"--fsize={limits.file_size}", "--core=0",
           f"--nproc={limits.processes + _processes_of(os.getuid())}", "--"] if prlimit else []
+    if cgroup is not None:
+        rl = cgroup.prefix() + rl
     bwrap = bubblewrap() if use_bubblewrap else None
     if bwrap is None:
         return Wrapped(rl + argv, "scratch working directory, allow-listed environment, time and resource limits "
@@ -115,3 +117,104 @@ def _processes_of(uid: int) -> int:
                 continue
     return n
 
+
+
+class PidsCgroup:
+    """A pids cgroup for one kernel, where the machine lets us make one (cgroup v1, or a delegated v2).
+
+    It caps the kernel's processes and threads even for root, who is exempt from RLIMIT_NPROC,
+    and it knows every process the notebook started, detached or double-forked, so all of them
+    can be killed when grading ends, sandbox or not.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    @classmethod
+    def create(cls, limit: int) -> "PidsCgroup | None":
+        import uuid
+
+        for base in _pids_hierarchies():
+            path = os.path.join(base, f"grader-{uuid.uuid4().hex[:12]}")
+            try:
+                os.mkdir(path)
+            except OSError:
+                continue
+            try:
+                with open(os.path.join(path, "pids.max"), "w") as f:
+                    f.write(str(limit))
+                return cls(path)
+            except OSError:
+                try:
+                    os.rmdir(path)
+                except OSError:
+                    pass
+        return None
+
+    def prefix(self) -> list[str]:
+        """Put the launched command (and so everything it starts) in the cgroup before it runs."""
+        return ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', os.path.join(self.path, "cgroup.procs")]
+
+    def hits(self) -> int:
+        """How many times a fork was refused because the limit was reached."""
+        try:
+            with open(os.path.join(self.path, "pids.events")) as f:
+                for line in f:
+                    key, _, value = line.partition(" ")
+                    if key == "max":
+                        return int(value)
+        except (OSError, ValueError):
+            pass
+        return 0
+
+    def kill_all(self) -> None:
+        import signal
+
+        for _ in range(20):  # a forking process may add members while we kill: repeat until empty
+            try:
+                with open(os.path.join(self.path, "cgroup.procs")) as f:
+                    pids = [int(p) for p in f.read().split()]
+            except (OSError, ValueError):
+                return
+            if not pids:
+                return
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            import time
+
+            time.sleep(0.02)
+
+    def remove(self) -> None:
+        self.kill_all()
+        for _ in range(50):
+            try:
+                os.rmdir(self.path)
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                import time
+
+                time.sleep(0.02)  # the last members are still being reaped
+
+
+def _pids_hierarchies() -> list[str]:
+    """Writable places to create a pids cgroup: the v1 hierarchy, else our own v2 cgroup if it delegates pids."""
+    out = []
+    v1 = "/sys/fs/cgroup/pids"
+    if os.path.isfile(os.path.join(v1, "pids.max")) or os.path.isfile(os.path.join(v1, "cgroup.procs")):
+        out.append(v1)
+    try:
+        with open("/proc/self/cgroup") as f:
+            for line in f:
+                if line.startswith("0::"):
+                    own = os.path.join("/sys/fs/cgroup", line[3:].strip().lstrip("/"))
+                    with open(os.path.join(own, "cgroup.subtree_control")) as s:
+                        if "pids" in s.read().split():
+                            out.append(own)
+    except OSError:
+        pass
+    return [d for d in out if os.access(d, os.W_OK)]

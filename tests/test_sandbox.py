@@ -103,8 +103,39 @@ def test_fallback_without_sandbox_still_scrubs_env_and_grades(tmp_path: Path, mo
     result = grade_notebook(path, load_assignment(_assignment(tmp_path)), limits=Limits(sandbox=False))
     assert result.score == 1
     assert "no bubblewrap sandbox" in result.isolation  # the report says isolation was weaker
-    for line in _sleepers(1002):  # the fallback cannot contain detached processes; clean up after ourselves
+    left = _sleepers(1002)
+    for line in left:  # without a pids cgroup the fallback cannot find detached processes: clean up
         os.kill(int(line.split()[0]), 9)
+    if _cgroups_available():
+        assert left == [], "the pids cgroup should have found and killed the detached process"
+
+
+def _cgroups_available() -> bool:
+    from grader.sandbox import PidsCgroup
+
+    cg = PidsCgroup.create(8)
+    if cg is None:
+        return False
+    cg.remove()
+    return True
+
+
+@pytest.mark.notebook
+@pytest.mark.skipif(not _cgroups_available(), reason="no writable pids cgroup on this machine")
+@pytest.mark.parametrize("use_sandbox", [True, False], ids=["sandbox", "fallback"])
+def test_fork_loop_hits_the_process_limit_even_as_root(tmp_path: Path, use_sandbox: bool) -> None:
+    path = tmp_path / "forks.ipynb"
+    cells = ["import subprocess\nprocs = []\ntry:\n    for _ in range(2000):\n"
+             "        procs.append(subprocess.Popen(['sleep', '1005'], start_new_session=True))\n"
+             "except OSError as e:\n    print('refused after', len(procs))",
+             "def relu(x):\n    return x.clamp(min=0)"]
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells]), path)
+    limits = Limits(processes=64, sandbox=use_sandbox)
+    result = grade_notebook(path, load_assignment(_assignment(tmp_path)), limits=limits)
+    assert result.score == 1
+    limit = [e for e in result.events if e.kind == "limit"]
+    assert limit and limit[0].cell_index == 0 and "process limit (64" in limit[0].message
+    assert _sleepers(1005) == [], "processes outlived grading"
 
 
 def _assignment(tmp_path: Path) -> Path:
