@@ -121,3 +121,61 @@ def test_batch_bad_input_is_one_line(tmp_path: Path) -> None:
     ]:
         proc = run_cli("batch", *args, "-a", "derivatives-activations", "-o", str(tmp_path / "o"))
         assert proc.returncode == 2 and needle in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def _dask_cluster(tmp_path: Path, workers: int = 2) -> tuple[str, list[subprocess.Popen]]:
+    """A real Dask scheduler and workers, as `dask scheduler` / `dask worker` would run on a cluster."""
+    dask = str(Path(sys.executable).parent / "dask")
+    sched_file = tmp_path / "scheduler.json"
+    log = open(tmp_path / "dask.log", "ab")
+    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                               "--scheduler-file", str(sched_file)], stdout=log, stderr=log)]
+    deadline = time.time() + 60
+    while not sched_file.exists() and time.time() < deadline:
+        time.sleep(0.2)
+    import json
+
+    address = json.loads(sched_file.read_text())["address"]
+    for _ in range(workers):
+        procs.append(subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--no-dashboard",
+                                       "--local-directory", str(tmp_path / "dask-worker")], stdout=log, stderr=log))
+    return address, procs
+
+
+def test_batch_on_a_dask_cluster_fills_the_one_gradebook_and_resumes(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    address, procs = _dask_cluster(tmp_path)
+    try:
+        from distributed import Client
+
+        with Client(address, timeout="30s") as c:
+            c.wait_for_workers(2, timeout=60)
+        subs, out = _class(tmp_path / "subs"), tmp_path / "out"
+        proc = run_cli("batch", str(subs), "-a", "derivatives-activations", "-o", str(out), "--scheduler", address)
+        assert proc.returncode == 1, proc.stderr  # the broken notebook
+        g = _grades(out)
+        assert set(g) == {"solved0", "solved1", "starter", "flipped", "broken"}
+        assert g["solved0"]["score"] == "20" and g["flipped"]["score"] == "18" and g["starter"]["score"] == "0"
+        assert (out / "feedback" / "flipped.md").exists() and (out / "report.html").exists()
+        with sqlite3.connect(out / "gradebook.sqlite") as db:
+            notebooks = {r[0] for r in db.execute("SELECT path FROM submissions WHERE student = 'flipped'")}
+        assert notebooks == {str(subs / "flipped.ipynb")}  # the client's path, not the worker's temp copy
+        again = run_cli("batch", str(subs), "-a", "derivatives-activations", "-o", str(out), "--scheduler", address)
+        assert "0 graded, 4 unchanged" in again.stderr
+    finally:
+        for p in procs[::-1]:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def test_unreachable_scheduler_is_one_line(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    subs = _class(tmp_path / "subs", n_solved=1)
+    proc = run_cli("batch", str(subs), "-a", "derivatives-activations", "-o", str(tmp_path / "out"),
+                   "--scheduler", "tcp://127.0.0.1:9")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1].startswith("grade: error: --scheduler tcp://127.0.0.1:9: cannot connect")

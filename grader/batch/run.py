@@ -8,7 +8,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Awaitable, Callable
 
 from .. import __version__
 from ..errors import GraderInputError
@@ -42,9 +42,33 @@ def default_workers() -> int:
 
 async def grade_batch_async(submissions: list[Submission], assignment: Assignment, rubric: Rubric, gradebook: Gradebook,
                             *, workers: int | None = None, regrade: bool = False, limits: Limits | None = None,
+                            scheduler: str | None = None,
                             on_progress: Callable[[Progress], None] = lambda p: None,
                             on_result: Callable[[str, GradeResult], None] = lambda s, r: None) -> None:
-    workers = default_workers() if workers is None else workers
+    """Grade every submission not already current in the gradebook; `scheduler`: a Dask address."""
+    if scheduler:
+        from .remote import DaskGrader
+
+        async with DaskGrader(scheduler) as cluster:
+            await _run(submissions, assignment, rubric, gradebook, workers or await cluster.slots(), regrade,
+                       lambda s: cluster.grade(s.path, assignment, rubric, limits), on_progress, on_result)
+        return
+    await _run(submissions, assignment, rubric, gradebook, default_workers() if workers is None else workers, regrade,
+               lambda s: _grade_locally(s, assignment, rubric, limits), on_progress, on_result)
+
+
+async def _grade_locally(s: Submission, assignment: Assignment, rubric: Rubric, limits: Limits | None) -> GradeResult:
+    try:
+        return await grade_notebook_async(s.path, assignment, rubric, limits)
+    except GraderInputError:
+        raise  # the submission itself is unusable: retrying cannot help
+    except Exception:  # noqa: BLE001 - e.g. a kernel that failed to start on a loaded machine: once more
+        return await grade_notebook_async(s.path, assignment, rubric, limits)
+
+
+async def _run(submissions: list[Submission], assignment: Assignment, rubric: Rubric, gradebook: Gradebook,
+               workers: int, regrade: bool, grade_one: Callable[[Submission], Awaitable[GradeResult]],
+               on_progress: Callable[[Progress], None], on_result: Callable[[str, GradeResult], None]) -> None:
     if workers < 1:
         raise GraderInputError("--workers must be at least 1")
     digest = spec_hash(assignment, rubric)
@@ -66,7 +90,7 @@ async def grade_batch_async(submissions: list[Submission], assignment: Assignmen
                 return
             t0 = time.perf_counter()
             try:
-                result = await grade_notebook_async(s.path, assignment, rubric, limits)
+                result = await grade_one(s)
             except Exception as e:  # noqa: BLE001 - one broken submission never stops the batch
                 problem = str(e) if isinstance(e, GraderInputError) else f"{type(e).__name__}: {e}"
                 gradebook.record_failure(s.student, str(s.path), s.content_hash, digest, assignment.id, __version__,

@@ -34,6 +34,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="also write OUTDIR/results/<student>.<format>.json (repeatable)")
     add_limit_arguments(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar (default when not a terminal)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="grade on a Dask distributed cluster (e.g. tcp://head:8786); the gradebook stays here")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -87,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         grade_batch(subs, assignment, rubric, book, workers=args.workers, regrade=args.regrade, limits=limits,
-                    on_progress=on_progress, on_result=on_result)
+                    scheduler=args.scheduler, on_progress=on_progress, on_result=on_result)
     finally:
         if progress is not None:
             progress.stop()
