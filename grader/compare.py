@@ -106,8 +106,9 @@ def compare(
     for idx in bad[:MAX_EXAMPLES]:
         index = tuple(int(i) for i in idx)
         inputs = ", ".join(_input_at(nm, a, index, exp.shape) for nm, a in zip(arg_names, args))
-        where = f"at index {list(index)}: " if exp.ndim > 1 else ""
-        examples.append(f"{where}{inputs} → expected {fmt(float(exp[index]))}, got {fmt(float(got[index]))}")
+        where = f"at index {list(index)}" if exp.ndim > 1 or not inputs else ""
+        head_ = f"{where}: {inputs} → " if where and inputs else f"{where or inputs} → " if (where or inputs) else ""
+        examples.append(f"{head_}expected {fmt(float(exp[index]))}, got {fmt(float(got[index]))}")
     nan_note = (" Your result contains NaN or inf where the answer is finite: the computation overflowed "
                 "(numerically unstable)." if np.any(~np.isfinite(got) & np.isfinite(exp)) else "")
     if exp.ndim == 0:

@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 import nbformat
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
@@ -158,7 +158,10 @@ def kernel_env(workdir: str, mplconfig: str | None = None) -> dict[str, str]:
 class KernelSession:
     """One kernel for one submission: run its cells, then answer probes, then shut down."""
 
-    def __init__(self, limits: Limits | None = None, hide: list[str] = ()) -> None:
+    def __init__(self, limits: Limits | None = None, hide: list[str] = (), figures: bool = False) -> None:
+        """`figures`: keep Jupyter's inline plotting backend, so plots become image outputs to check
+        (otherwise plotting is headless, Agg, and `plt.show()` draws nothing)."""
+        self.figures = figures
         self.limits = limits or Limits()
         self.workdir = tempfile.mkdtemp(prefix="grader-")
         # Connection files, IPC sockets and the kernel's own stderr live outside the student's directory.
@@ -206,7 +209,10 @@ class KernelSession:
             self._log = open(self.kernel_log_path, "ab")
         # a sandboxed kernel cannot write the shared cache: it gets its own seeded copy
         mpl = private_matplotlib_dir(self.workdir) if self.wrapped.sandboxed else None
-        ctx = self.client.async_setup_kernel(env=kernel_env(self.workdir, mpl), cwd=self.workdir,
+        env = kernel_env(self.workdir, mpl)
+        if self.figures:
+            env.pop("MPLBACKEND", None)
+        ctx = self.client.async_setup_kernel(env=env, cwd=self.workdir,
                                              stdout=self._log, stderr=self._log, stdin=subprocess.DEVNULL)
         try:
             await ctx.__aenter__()
@@ -264,8 +270,12 @@ class KernelSession:
 
     # ------------------------------------------------------------------ running cells
 
-    async def run_notebook(self, nb: nbformat.NotebookNode) -> ExecutionReport:
-        """Execute every code cell in order; record exceptions, timeouts and kernel death as events."""
+    async def run_notebook(self, nb: nbformat.NotebookNode,
+                           after_cell: Callable[[int, nbformat.NotebookNode], Awaitable[None]] | None = None) -> ExecutionReport:
+        """Execute every code cell in order; record exceptions, timeouts and kernel death as events.
+
+        `after_cell(index, cell)` runs after each cell while the kernel is alive: checks on
+        notebook state read variables there, before a later cell overwrites them."""
         t0 = time.monotonic()
         deadline = self._deadline = t0 + self.limits.timeout
         self._student_nb = nb
@@ -295,6 +305,8 @@ class KernelSession:
                     self.report.events.append(CellEvent(index, "error", (f"{err.get('ename')}: {err.get('evalue')}" if err.get("evalue") else str(err.get("ename")))[:300]))
             if self.report.dead:
                 self.killers.add(index)
+            elif after_cell is not None:
+                await after_cell(index, cell)
         self.report.seconds = time.monotonic() - t0
         return self.report
 
@@ -408,8 +420,9 @@ class KernelSession:
         if self.report.dead:
             return [], self.report.problem
         cell = nbformat.v4.new_code_cell(code)
-        self._timeout = timeout
-        self.client.nb = nbformat.v4.new_notebook(cells=[cell])  # probes never touch the student's notebook
+        self._timeout, timeout_before = timeout, self._timeout
+        # probes never touch the student's notebook (and may run between its cells: put it back after)
+        student_nb, self.client.nb = self.client.nb, nbformat.v4.new_notebook(cells=[cell])
         cap, self.client.output_cap = self.client.output_cap, max(self.client.output_cap, 64 * 1024 ** 2)
         try:
             await self.client.async_execute_cell(cell, 0, store_history=False)
@@ -425,6 +438,8 @@ class KernelSession:
             return [], "kernel_died"
         finally:
             self.client.output_cap = cap
+            self.client.nb = student_nb
+            self._timeout = timeout_before
         return list(cell.get("outputs", [])), ""
 
 

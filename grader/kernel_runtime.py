@@ -202,46 +202,67 @@ def main(request_json):  # noqa: C901 - one flat protocol handler reads best her
         record["torch_calls"] = sorted(tracer.names)
         return record
 
+    if request.get("read") is not None:  # the values of notebook variables, e.g. after a loop cell
+        values = {}
+        for var in request["read"]:
+            values[var] = encode(user_ns[var]) if var in user_ns else {"kind": "missing"}
+        publish_display_data({MIME: {"nonce": request["nonce"], "status": "ok", "values": values}})
+        return
+
     name = request["function"]
     response = {"nonce": request["nonce"], "function": name, "calls": []}
-    fn = user_ns.get(name)
-    if fn is None:
-        response["status"] = "missing"
-        response["defined"] = sorted(k for k, v in user_ns.items() if callable(v) and not k.startswith("_"))[:300]
-    elif not callable(fn):
-        response["status"] = "not_callable"
-        response["type"] = type(fn).__name__
-    else:
-        response["status"] = "ok"
-        try:
-            response["signature"] = f"{name}{inspect.signature(fn)}"
-        except (TypeError, ValueError):
-            response["signature"] = name
-        for run in request.get("runs", []):
-            if torch is None:
-                import torch  # noqa: F811 - an optimizer notebook that never imported torch itself
-            t0 = time.perf_counter()
-            record = drive_optimizer(fn, run)
-            record["seconds"] = time.perf_counter() - t0
-            response["calls"].append(record)
-        for call in request.get("calls", []):
-            args = [decode(a) for a in call["args"]]
-            kwargs = {k: decode(v) for k, v in call.get("kwargs", {}).items()}
-            # decoding may have imported torch for a notebook that never did
-            torch, np = sys.modules.get("torch"), sys.modules.get("numpy")
-            before = [raw_bytes(a) for a in args]
-            t0 = time.perf_counter()
-            tracer = Tracer()
+    swapped = {}
+    if request.get("swap"):  # the instructor's helpers in place of the student's, for this call only
+        ref_ns = {"__name__": "__grader_reference__"}
+        exec(compile(request["swap"]["source"], "<grader-reference>", "exec"), ref_ns)
+        for helper in request["swap"]["names"]:
+            swapped[helper] = user_ns.get(helper, swapped)
+            user_ns[helper] = ref_ns[helper]
+    try:
+        fn = user_ns.get(name)
+        if fn is None:
+            response["status"] = "missing"
+            response["defined"] = sorted(k for k, v in user_ns.items() if callable(v) and not k.startswith("_"))[:300]
+        elif not callable(fn):
+            response["status"] = "not_callable"
+            response["type"] = type(fn).__name__
+        else:
+            response["status"] = "ok"
             try:
-                with tracer:
-                    out = fn(*args, **kwargs)
-                record = {"ok": True, "value": encode(out)}
-            except KeyboardInterrupt:
-                raise
-            except BaseException as exc:  # SystemExit too: a student's sys.exit() is their error
-                record = {"ok": False, "error": failure(exc)}
-            record["seconds"] = time.perf_counter() - t0
-            record["torch_calls"] = sorted(tracer.names)
-            record["mutated"] = [i for i, (a, b) in enumerate(zip(args, before)) if b is not None and raw_bytes(a) != b]
-            response["calls"].append(record)
+                response["signature"] = f"{name}{inspect.signature(fn)}"
+            except (TypeError, ValueError):
+                response["signature"] = name
+            for run in request.get("runs", []):
+                if torch is None:
+                    import torch  # noqa: F811 - an optimizer notebook that never imported torch itself
+                t0 = time.perf_counter()
+                record = drive_optimizer(fn, run)
+                record["seconds"] = time.perf_counter() - t0
+                response["calls"].append(record)
+            for call in request.get("calls", []):
+                args = [decode(a) for a in call["args"]]
+                kwargs = {k: decode(v) for k, v in call.get("kwargs", {}).items()}
+                # decoding may have imported torch for a notebook that never did
+                torch, np = sys.modules.get("torch"), sys.modules.get("numpy")
+                before = [raw_bytes(a) for a in args]
+                t0 = time.perf_counter()
+                tracer = Tracer()
+                try:
+                    with tracer:
+                        out = fn(*args, **kwargs)
+                    record = {"ok": True, "value": encode(out)}
+                except KeyboardInterrupt:
+                    raise
+                except BaseException as exc:  # SystemExit too: a student's sys.exit() is their error
+                    record = {"ok": False, "error": failure(exc)}
+                record["seconds"] = time.perf_counter() - t0
+                record["torch_calls"] = sorted(tracer.names)
+                record["mutated"] = [i for i, (a, b) in enumerate(zip(args, before)) if b is not None and raw_bytes(a) != b]
+                response["calls"].append(record)
+    finally:
+        for helper, old in swapped.items():
+            if old is swapped:
+                user_ns.pop(helper, None)
+            else:
+                user_ns[helper] = old
     publish_display_data({MIME: response})

@@ -15,6 +15,7 @@ from typing import Any
 from . import __version__
 from . import results as R
 from .assignments import choose_assignment, rubric_for
+from .attempt import mark_unattempted
 from .checks import get_kind
 from .checks.base import CheckContext, CheckOutcome, QuestionOutcome
 from .execute import KernelSession, Limits
@@ -40,6 +41,20 @@ async def _check(kind: Any, q: Any, prepared: Any, ctx: CheckContext) -> Questio
                                status=R.UNDECIDED, feedback=note, needs_review=True)
 
 
+def _watcher(assignment: Assignment, kinds: dict[str, Any], prober: Prober, snapshots: dict[str, Any]) -> Any:
+    """Read the variables that state questions watch, right after the cell that builds them."""
+    watches = [(q.id, w) for q in assignment.questions for w in getattr(kinds[q.id], "watches", lambda q: [])(q)]
+    if not watches:
+        return None
+
+    async def after_cell(index: int, cell: Any) -> None:
+        for qid, w in watches:
+            if w.marker in cell.source:
+                snapshots[qid] = (index, await prober.read(w.variables))
+
+    return after_cell
+
+
 async def grade_notebook_async(
     notebook: str | Path,
     assignment: Assignment | None = None,
@@ -56,14 +71,16 @@ async def grade_notebook_async(
     kinds = {q.id: get_kind(q.kind) for q in assignment.questions}
     timings: dict[str, float] = {}
 
-    session = KernelSession(limits, hide=[str(Path(notebook).resolve().parent)])
+    session = KernelSession(limits, hide=[str(Path(notebook).resolve().parent)],
+                            figures=any(getattr(k, "draws_figures", False) for k in kinds.values()))
     outcomes: dict[str, QuestionOutcome] = {}
     try:
         start = asyncio.create_task(session.start())
         prepare = asyncio.create_task(asyncio.to_thread(_prepare_all, assignment))
         await start
         timings["kernel_start"] = time.perf_counter() - t0
-        run = asyncio.create_task(session.run_notebook(nb))
+        snapshots: dict[str, Any] = {}
+        run = asyncio.create_task(session.run_notebook(nb, _watcher(assignment, kinds, Prober(session), snapshots)))
         await asyncio.sleep(0)  # let the first cell go out before the grader busies itself
         # Written answers need no kernel: check them while the notebook runs.
         offline = CheckContext(nb, assignment, None, [], "")
@@ -74,13 +91,14 @@ async def grade_notebook_async(
         timings["execute"] = report.seconds
         prepared = await prepare
         t1 = time.perf_counter()
-        ctx = CheckContext(nb, assignment, Prober(session), report.events, report.problem)
+        ctx = CheckContext(nb, assignment, Prober(session), report.events, report.problem, snapshots)
         for q in assignment.questions:
             if kinds[q.id].needs_kernel:
                 outcomes[q.id] = await _check(kinds[q.id], q, prepared[q.id], ctx)
         timings["probe"] = time.perf_counter() - t1
     finally:
         await session.close()
+    mark_unattempted(assignment, nb, outcomes)
     questions = [score_question(q, outcomes[q.id], rubric) for q in assignment.questions]
     timings["total"] = time.perf_counter() - t0
     return GradeResult(

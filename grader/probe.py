@@ -65,42 +65,71 @@ class Prober:
     def alive(self) -> bool:
         return not self.session.report.dead
 
+    async def read(self, names: list[str], timeout: float | None = None) -> dict[str, wire.Value | None] | str:
+        """The current values of notebook variables (None: not defined), or why they could not be read."""
+        nonce = secrets.token_hex(8)
+        payload, _, problem = await self._request({"nonce": nonce, "read": list(names)}, nonce, timeout)
+        if payload is None:
+            return problem
+        raw = payload.get("values")
+        if not isinstance(raw, dict):
+            return "malformed probe response"
+        out: dict[str, wire.Value | None] = {}
+        for name in names:
+            v = raw.get(name)
+            if not isinstance(v, dict) or v.get("kind") == "missing":
+                out[name] = None
+                continue
+            try:
+                out[name] = wire.decode_value(v)
+            except (wire.WireError, ValueError) as e:
+                out[name] = wire.Value(kind="other", type_name="unreadable", repr=str(e)[:200])
+        return out
+
+    async def _request(self, request: dict[str, Any], nonce: str,
+                       timeout: float | None) -> tuple[dict[str, Any] | None, str, str]:
+        """(payload, failure kind, problem): kind is "" on success, else timeout | kernel_died | protocol."""
+        code = (f"(lambda g: (exec(compile({_RUNTIME!r}, '<grader-probe>', 'exec'), g), "
+                f"g['main']({json.dumps(request)!r})))({{'__name__': '__grader_probe__'}});")
+        limit = timeout or self.session.limits.probe_timeout
+        outputs, problem = await self.session.execute_probe(code, limit)
+        if problem == "timeout":
+            return None, "timeout", f"{limit:g} s"
+        if problem:
+            return None, "kernel_died", problem
+        for out in reversed(outputs):  # the runtime's own display comes last: a forged one earlier loses
+            data = out.get("data", {}) if out.get("output_type") == "display_data" else {}
+            candidate = data.get(_MIME)
+            if isinstance(candidate, dict) and candidate.get("nonce") == nonce:
+                return candidate, "", ""
+        err = next((o for o in outputs if o.get("output_type") == "error"), None)
+        return None, "protocol", f"{err.get('ename')}: {err.get('evalue')}" if err else "no result came back from the kernel"
+
     async def call(self, function: str, calls: list[Call] = (), timeout: float | None = None, *,  # type: ignore[assignment]
-                   runs: list[Run] = (), trace: bool = False, array: str = "torch") -> ProbeResponse:  # type: ignore[assignment]
+                   runs: list[Run] = (), trace: bool = False, array: str = "torch",  # type: ignore[assignment]
+                   swap: dict[str, Any] | None = None) -> ProbeResponse:
         """Call `function` on each of `calls`, or train with the class `function` for each of `runs`.
 
         `trace` records the torch functions the student's code calls; `array` is the array
-        library the student's functions receive (torch tensors or NumPy arrays)."""
+        library the student's functions receive (torch tensors or NumPy arrays); `swap`
+        ({"source": ..., "names": [...]}) puts the instructor's helpers in place of the
+        student's for these calls."""
         nonce = secrets.token_hex(8)
-        request = json.dumps({
+        request = {
             "nonce": nonce,
             "function": function,
             "trace": trace,
             "array": array,
+            "swap": swap,
             "calls": [{"args": [wire.encode_input(a) for a in c.args],
                        "kwargs": {k: wire.encode_input(v) for k, v in c.kwargs.items()}} for c in calls],
             "runs": [{"params": [wire.encode_input(p) for p in r.params],
                       "data": {k: wire.encode_input(v) for k, v in r.data.items()},
                       "loss": r.loss, "kwargs": r.kwargs, "steps": r.steps} for r in runs],
-        })
-        code = (f"(lambda g: (exec(compile({_RUNTIME!r}, '<grader-probe>', 'exec'), g), "
-                f"g['main']({request!r})))({{'__name__': '__grader_probe__'}});")
-        limit = timeout or self.session.limits.probe_timeout
-        outputs, problem = await self.session.execute_probe(code, limit)
-        if problem == "timeout":
-            return ProbeResponse(status="timeout", problem=f"{limit:g} s")
-        if problem:
-            return ProbeResponse(status="kernel_died", problem=problem)
-        payload = None
-        for out in outputs:
-            data = out.get("data", {}) if out.get("output_type") == "display_data" else {}
-            candidate = data.get(_MIME)
-            if isinstance(candidate, dict) and candidate.get("nonce") == nonce:
-                payload = candidate
+        }
+        payload, kind, problem = await self._request(request, nonce, timeout)
         if payload is None:
-            err = next((o for o in outputs if o.get("output_type") == "error"), None)
-            why = f"{err.get('ename')}: {err.get('evalue')}" if err else "no result came back from the kernel"
-            return ProbeResponse(status="protocol", problem=why)
+            return ProbeResponse(status=kind, problem=problem)
         return _parse(payload, len(calls) + len(runs))
 
 

@@ -20,6 +20,7 @@ UNPARSED = "unparsed"        # LaTeX could not be read (flagged for manual revie
 UNDECIDED = "undecided"      # the checker could not decide (flagged for manual review)
 TIMEOUT = "timeout"          # a time limit was hit
 KERNEL_DIED = "kernel_died"  # the kernel died before the question could be checked
+NOT_ATTEMPTED = "not_attempted"  # the code is still the starter's (or still raises NotImplementedError)
 
 REVIEW_STATUSES = frozenset({UNPARSED, UNDECIDED})
 

@@ -155,6 +155,7 @@ class Assignment(Model):
     version: str = "1"
     array_library: Literal["torch", "numpy"] = "torch"  # what probes pass to students' functions
     solution: str | None = None  # solution notebook, relative to this file; `grade validate` grades it
+    starter: str | None = None   # the notebook students receive (default: what `grade release` writes)
     release: Release = Field(default_factory=Release)
     based_on: str | None = None  # set by `extends`: this edition may use its base's rubric
     rubric: str | None = None  # rubric id or path; default: rubrics/<id>.yaml
@@ -165,10 +166,17 @@ class Assignment(Model):
 
     @property
     def solution_path(self) -> Path | None:
-        if not self.solution:
+        return self._relative(self.solution)
+
+    @property
+    def starter_path(self) -> Path | None:
+        return self._relative(self.starter)
+
+    def _relative(self, name: str | None) -> Path | None:
+        if not name:
             return None
         base = self.path.parent if self.path else Path.cwd()
-        return (base / self.solution).resolve()
+        return (base / name).resolve()
 
     @property
     def resources(self) -> Path | None:

@@ -72,14 +72,18 @@ def write_report(gradebook: Gradebook, assignment: Assignment, out: Path) -> Pat
         hist, bars = _plots(scores, max_score, qids, means)
         parts += [f"<p>Mean {statistics.fmean(scores):.2f} / {max_score:g}, median {statistics.median(scores):g}.</p>",
                   hist, "<h2>Questions</h2>", bars,
-                  "<table><tr><th>question</th><th>mean</th><th>full marks</th><th>most common problem</th></tr>"]
+                  "<table><tr><th>question</th><th>mean</th><th>full marks</th><th>not attempted</th>"
+                  "<th>most common problem (among attempts)</th></tr>"]
         for qid, mean in zip(qids, means):
             qs = per_q[qid]
             full = sum(1 for q in qs if q["score"] >= q["max_score"])
-            problems = Counter(_first_line(q["feedback"]) for q in qs if q["score"] < q["max_score"] and q["feedback"])
+            skipped = sum(1 for q in qs if q["status"] == "not_attempted")
+            problems = Counter(_first_line(q["feedback"]) for q in qs
+                               if q["score"] < q["max_score"] and q["feedback"] and q["status"] != "not_attempted")
             common = problems.most_common(1)
             note = f"{e(common[0][0])} ({common[0][1]}×)" if common else ""
-            parts.append(f"<tr><td>{e(qid)}</td><td>{mean:.0%}</td><td>{full}/{len(qs)}</td><td>{note}</td></tr>")
+            parts.append(f"<tr><td>{e(qid)}</td><td>{mean:.0%}</td><td>{full}/{len(qs)}</td><td>{skipped}</td>"
+                         f"<td>{note}</td></tr>")
         parts.append("</table>")
     review = [r for r in rows if r.needs_review or r.outcome != "graded"]
     parts.append("<h2>Needs manual review</h2>")

@@ -27,13 +27,14 @@ def write_csv(gradebook: Gradebook, assignment: Assignment, out: Path) -> Path:
     return path
 
 
-def write_feedback(out: Path, student: str, markdown: str) -> None:
-    """feedback/<student>.md and .html, written as soon as the student is graded."""
+def write_feedback(out: Path, student: str, markdown: str, page: str | None = None) -> None:
+    """feedback/<student>.md and .html, written as soon as the student is graded (`page`: the HTML
+    report, with figures; else the markdown shown as text)."""
     folder = out / "feedback"
     write_atomic(folder / f"{student}.md", markdown)
-    write_atomic(folder / f"{student}.html",
-                  f"<!doctype html><meta charset='utf-8'><title>{html.escape(student)}</title>"
-                  f"<pre style='white-space:pre-wrap;font-family:system-ui'>{html.escape(markdown)}</pre>\n")
+    write_atomic(folder / f"{student}.html", page or
+                 f"<!doctype html><meta charset='utf-8'><title>{html.escape(student)}</title>"
+                 f"<pre style='white-space:pre-wrap;font-family:system-ui'>{html.escape(markdown)}</pre>\n")
 
 
 def write_failure_feedback(gradebook: Gradebook, out: Path) -> None:

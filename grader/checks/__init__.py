@@ -40,6 +40,7 @@ def kinds() -> dict[str, QuestionKind]:
 # Built-in kinds register themselves on import.
 from . import function as _function  # noqa: E402,F401
 from . import optimizer as _optimizer  # noqa: E402,F401
+from . import state as _state  # noqa: E402,F401
 from . import symbolic as _symbolic  # noqa: E402,F401
 
 __all__ = ["CheckContext", "CheckOutcome", "QuestionKind", "QuestionOutcome", "register", "get_kind", "kinds"]

@@ -49,6 +49,7 @@ class CheckContext:
     prober: "Prober | None"
     events: list[CellEvent]
     kernel_problem: str = ""  # why probing is impossible (kernel died, limit hit), for feedback
+    snapshots: dict[str, Any] = field(default_factory=dict)  # question id -> what its watch read mid-run
 
 
 class QuestionKind(Protocol):
@@ -61,6 +62,14 @@ class QuestionKind(Protocol):
 
     def starter_cells(self, question: "QuestionBase") -> list[Any]:
         """The cells `grade release` writes for this question (prompt, stub, tagged answer cell)."""
+
+
+@dataclass
+class Watch:
+    """Variables to read right after a cell whose source contains `marker` runs (the last such cell wins)."""
+
+    marker: str
+    variables: list[str]
 
     async def check(self, question: "QuestionBase", prepared: Any, ctx: CheckContext) -> QuestionOutcome:
         """Judge the executed notebook."""

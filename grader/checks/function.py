@@ -47,6 +47,7 @@ class _CodeQuestion(QuestionBase):
     probes: list[ProbeSpec] = Field(min_length=1)
     probe_builder: str | None = None  # ref.<name>(probe_name, generator) -> {arg: value}
     tolerance: Tolerance = Field(default_factory=Tolerance)
+    isolate: list[str] = Field(default_factory=list)  # student helpers replaced by the reference's while probing
     forbid: list[str] = Field(default_factory=list)   # torch functions the student may not call (fnmatch)
     require: list[str] = Field(default_factory=list)  # at least one of these must be called (fnmatch)
 
@@ -128,6 +129,18 @@ def _evaluate(expr: str, question: _CodeQuestion, args: list[Any], kwargs: dict[
         raise SpecError(f"question {question.id}: the reference `{expr}` failed: {type(e).__name__}: {e}") from None
 
 
+def _evaluate_plain(expr: str, qid: str, ref: Any) -> Any:
+    """An instructor's expression with only the libraries and the reference module in scope."""
+    import numpy as np
+    import torch
+
+    ns: dict[str, Any] = {"torch": torch, "F": torch.nn.functional, "math": math, "np": np, "ref": ref}
+    try:
+        return eval(compile(expr, f"<reference of {qid}>", "eval"), ns)  # instructor's expression
+    except Exception as e:
+        raise SpecError(f"question {qid}: the reference `{expr}` failed: {type(e).__name__}: {e}") from None
+
+
 def _derivative(question: DerivativeQuestion, args: list[Any], kwargs: dict[str, Any], reduce: str,
                 of: str | None = None, ref: Any = None) -> Any:
     import torch
@@ -153,6 +166,7 @@ class _CodeKind:
         import torch
 
         ref = reference_module(assignment)
+        _swap(q, assignment)  # a helper to isolate must exist in the reference: a spec error, found by validate
         builder = resolve(q.probe_builder, assignment, f"question {q.id}: probe_builder") if q.probe_builder else None
         prepared = []
         for p in q.probes:
@@ -195,8 +209,9 @@ class _CodeKind:
             return QuestionOutcome([CheckOutcome(p.spec.name, False, status=status, hidden=p.spec.hidden) for p in prepared],
                                    status=status, feedback=f"Could not call `{q.function}`: {why}.")
         array = ctx.assignment.array_library
+        swap = _swap(q, ctx.assignment)
         response = await ctx.prober.call(q.function, [Call(p.args, p.kwargs) for p in prepared],
-                                         trace=bool(q.forbid or q.require), array=array)
+                                         trace=bool(q.forbid or q.require), array=array, swap=swap)
         if response.status != "ok":
             return _unusable(q, prepared, response, ctx)
         checks, penalties = [], []
@@ -212,6 +227,10 @@ class _CodeKind:
                                   "work on a copy or use out-of-place operations"))
         feedback = ""
         if len(errors) == 1 and all(not c.passed and c.status == R.ERROR for c in checks):
+            if all((r.error or {}).get("type") == "NotImplementedError" for r in response.calls):
+                return QuestionOutcome([CheckOutcome(c.name, False, status=R.NOT_ATTEMPTED, hidden=c.hidden) for c in checks],
+                                       status=R.NOT_ATTEMPTED,
+                                       feedback=f"Not attempted: `{q.function}` still raises NotImplementedError.")
             feedback = f"On every input: {next(iter(errors))}"  # one error, said once
             for c in checks:
                 c.feedback = ""
@@ -221,7 +240,26 @@ class _CodeKind:
             for c in checks:
                 c.feedback = ""
         penalties = penalties[:1] + shortcut_penalties(q, [r for r in response.calls if r.ok], f"`{q.function}`")
-        return QuestionOutcome(checks, feedback=feedback, penalties=penalties)
+        details = {}
+        if swap:
+            helpers = ", ".join(f"`{n}`" for n in q.isolate)
+            details["helpers"] = list(q.isolate)
+            note = (f"Graded with the reference {helpers} in place of yours, so a mistake there counts only "
+                    "under its own question.")
+            feedback = f"{feedback}\n{note}".strip()
+        return QuestionOutcome(checks, feedback=feedback, penalties=penalties, details=details)
+
+
+def _swap(q: _CodeQuestion, assignment: Any) -> dict[str, Any] | None:
+    """The reference helpers to put in place of the student's while `q`'s function is probed."""
+    if not q.isolate:
+        return None
+    module = reference_module(assignment)
+    if module is None or not all(hasattr(module, n) for n in q.isolate):
+        raise SpecError(f"question {q.id}: isolate needs {', '.join(q.isolate)} in assignments/{assignment.id}/reference.py")
+    from pathlib import Path
+
+    return {"source": Path(module.__file__).read_text(encoding="utf-8"), "names": list(q.isolate)}
 
 
 def shortcut_penalties(q: Any, results: list[CallResult], who: str) -> list[tuple[str, str]]:

@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     failed: list[str] = []
 
     def on_result(student: str, result) -> None:
-        write_feedback(out, student, render(result, "markdown"))
+        write_feedback(out, student, render(result, "markdown"), render(result, "html"))
         for fmt in args.extra:
             write_atomic(out / "results" / f"{student}.{fmt}.json", render(result, fmt))
 

@@ -26,6 +26,7 @@ def render(result: GradeResult, fmt: str, *, color: bool = False) -> str:
 
 
 from . import gradescope as _gradescope  # noqa: E402,F401
+from . import html as _html  # noqa: E402,F401
 from . import json_report as _json  # noqa: E402,F401
 from . import junit as _junit  # noqa: E402,F401
 from . import markdown as _markdown  # noqa: E402,F401

@@ -9,7 +9,7 @@ from .. import results as R
 from ..results import GradeResult, as_number
 from . import register
 
-_SKIPPED = {R.NO_ANSWER}
+_SKIPPED = {R.NO_ANSWER, R.NOT_ATTEMPTED}  # nothing to judge yet: not a failure of the code
 _ERRORS = {R.ERROR, R.TIMEOUT, R.KERNEL_DIED}
 
 

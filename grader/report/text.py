@@ -17,7 +17,7 @@ from ..results import GradeResult, as_number
 from . import register
 
 _STYLE = {R.PASSED: "green", R.PARTIAL: "yellow", R.FAILED: "red", R.ERROR: "red", R.MISSING: "red",
-          R.NO_ANSWER: "red", R.TIMEOUT: "magenta", R.KERNEL_DIED: "magenta", R.UNPARSED: "cyan", R.UNDECIDED: "cyan"}
+          R.NO_ANSWER: "red", R.NOT_ATTEMPTED: "red", R.TIMEOUT: "magenta", R.KERNEL_DIED: "magenta", R.UNPARSED: "cyan", R.UNDECIDED: "cyan"}
 
 
 @register("text")

@@ -1,0 +1,97 @@
+"""Tell "not attempted" from "wrong": code still as in the starter notebook.
+
+A function (or class) whose definition is the starter's, once comments, docstrings and
+whitespace are set aside, was not attempted; so was one that still raises
+NotImplementedError. Reports and batch statistics show those apart from wrong answers, and a
+question that depends on such a function (a loop cell calling `adam`) is not attempted either.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+
+
+def _definitions(source: str) -> dict[str, str]:
+    """name -> normalised definition, for every top-level def/class (the last one of a name wins)."""
+    out: dict[str, str] = {}
+    for cell in source.split("\n# <cell>\n"):
+        try:
+            tree = ast.parse(cell)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                out[node.name] = ast.dump(_strip_docstrings(node), annotate_fields=False, include_attributes=False)
+    return out
+
+
+def _strip_docstrings(node: ast.AST) -> ast.AST:
+    for n in ast.walk(node):
+        body = getattr(n, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and \
+                isinstance(getattr(body[0], "value", None), ast.Constant) and isinstance(body[0].value.value, str):
+            n.body = body[1:] or [ast.Pass()]
+    return node
+
+
+def notebook_definitions(nb: nbformat.NotebookNode) -> dict[str, str]:
+    cells = [c.source for c in nb.cells if c.cell_type == "code"]
+    return _definitions("\n# <cell>\n".join(_without_magics(c) for c in cells))
+
+
+def _without_magics(src: str) -> str:
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in src.splitlines())
+
+
+@functools.lru_cache(maxsize=32)
+def _starter_definitions(path: str, mtime: float) -> dict[str, str]:
+    return notebook_definitions(nbformat.read(path, as_version=4))
+
+
+def starter_definitions(assignment: Any) -> dict[str, str]:
+    """The starter's definitions: the named starter notebook, else what `grade release` writes."""
+    path = assignment.starter_path
+    if path is not None and Path(path).is_file():
+        return _starter_definitions(str(path), Path(path).stat().st_mtime)
+    if assignment.release.setup or any(getattr(q, "prompt", None) for q in assignment.questions):
+        from .release import starter_notebook
+
+        return notebook_definitions(starter_notebook(assignment))
+    return {}
+
+
+def unattempted(nb: nbformat.NotebookNode, assignment: Any) -> set[str]:
+    """Names whose definition in the notebook is exactly the starter's."""
+    starter = starter_definitions(assignment)
+    if not starter:
+        return set()
+    mine = notebook_definitions(nb)
+    return {name for name, code in mine.items() if starter.get(name) == code}
+
+
+def mark_unattempted(assignment: Any, nb: nbformat.NotebookNode, outcomes: dict[str, Any]) -> None:
+    """Questions that lost points on code still as the starter has it become `not_attempted`."""
+    from . import results as R
+    from .checks.base import CheckOutcome, QuestionOutcome
+
+    names = None
+    for q in assignment.questions:
+        own = [n for n in [getattr(q, "function", None), *getattr(q, "depends", [])] if n]
+        outcome = outcomes.get(q.id)
+        if not own or outcome is None or outcome.status == R.NOT_ATTEMPTED or all(c.passed for c in outcome.checks):
+            continue
+        if names is None:
+            names = unattempted(nb, assignment)
+        left = [n for n in own if n in names]
+        if left:
+            which = ", ".join(f"`{n}`" for n in left)
+            outcomes[q.id] = QuestionOutcome(
+                [CheckOutcome(c.name, False, status=R.NOT_ATTEMPTED, hidden=c.hidden) for c in outcome.checks],
+                status=R.NOT_ATTEMPTED,
+                feedback=f"Not attempted: {which} {'is' if len(left) == 1 else 'are'} still as in the starter notebook.")

@@ -1,0 +1,206 @@
+"""Checks on notebook state: a variable's value after the cell that builds it, and a cell's output.
+
+Course notebooks (the Understanding Deep Learning ones, for instance) put some exercises as
+`TO DO` lines inside cells that run loops, e.g. `grad_path1 = adam(start_posn, ...)`. The
+grader reads the variable right after that cell runs (a later cell may overwrite it) and
+compares it, outside the kernel, with what the instructor's reference computes for the same
+cell. `output` questions read what a cell printed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field
+
+from .. import results as R
+from ..compare import compare, to_array
+from ..references import reference_module
+from ..spec import QuestionBase, Tolerance
+from . import register
+from .base import CheckContext, CheckOutcome, QuestionOutcome, Watch
+from .function import _evaluate_plain
+
+
+class _CellQuestion(QuestionBase):
+    after: str  # text of the cell that builds the value, e.g. "grad_path1 = adam("
+    reference: str  # expression over `ref` (the assignment's reference.py), e.g. "ref.adam_path1()"
+    tolerance: Tolerance = Field(default_factory=Tolerance)
+    depends: list[str] = Field(default_factory=list)  # the student functions the cell calls (for "not attempted")
+
+    def check_names(self) -> list[str]:
+        return ["value"]
+
+
+class StateQuestion(_CellQuestion):
+    kind: Literal["state"] = "state"
+    variable: str
+
+
+class OutputQuestion(_CellQuestion):
+    kind: Literal["output"] = "output"
+
+
+def _cell_of(ctx: CheckContext, marker: str) -> int | None:
+    hits = [i for i, c in enumerate(ctx.notebook.cells) if c.cell_type == "code" and marker in c.source]
+    return hits[-1] if hits else None
+
+
+def _cell_error(ctx: CheckContext, index: int) -> str:
+    return next((e.message for e in ctx.events if e.cell_index == index and e.kind in ("error", "timeout", "kernel_died")), "")
+
+
+def _missing(q: _CellQuestion, why: str, status: str = R.MISSING) -> QuestionOutcome:
+    return QuestionOutcome([CheckOutcome("value", False, status=status)], status=status, feedback=why)
+
+
+class StateKind:
+    name = "state"
+    model = StateQuestion
+    needs_kernel = True
+
+    def watches(self, q: StateQuestion) -> list[Watch]:
+        return [Watch(q.after, [q.variable])]
+
+    def prepare(self, q: StateQuestion, assignment: Any) -> Any:
+        return _evaluate_plain(q.reference, q.id, reference_module(assignment))
+
+    def starter_cells(self, q: StateQuestion) -> list[Any]:
+        from ..release import prompt_cells
+
+        return prompt_cells(q)
+
+    async def check(self, q: StateQuestion, expected: Any, ctx: CheckContext) -> QuestionOutcome:
+        index = _cell_of(ctx, q.after)
+        if index is None:
+            return _missing(q, f"No cell containing `{q.after}` was found: it builds `{q.variable}`, which this question checks.")
+        snap = ctx.snapshots.get(q.id)
+        error = _cell_error(ctx, index)
+        if snap is None or isinstance(snap[1], str):
+            why = f" ({snap[1]})" if snap else ""
+            return _missing(q, f"Cell {index + 1}, which builds `{q.variable}`, did not finish"
+                               f"{': ' + error if error else why}.", R.ERROR)
+        value = snap[1].get(q.variable)
+        if value is None:
+            return _missing(q, f"`{q.variable}` is not defined after cell {index + 1}"
+                               f"{' (the cell raised ' + error + ')' if error else ''}.")
+        verdict = compare(value, expected, rtol=q.tolerance.rtol, atol=q.tolerance.atol, arg_names=[], args=[],
+                          array=ctx.assignment.array_library)
+        if verdict.passed:
+            return QuestionOutcome([CheckOutcome("value", True, feedback=verdict.note)])
+        text = f"`{q.variable}` after cell {index + 1} {verdict.message}"
+        if error:
+            text += f" The cell raised {error}."
+        return QuestionOutcome([CheckOutcome("value", False, feedback=text)])
+
+
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+class OutputKind:
+    """The numbers a cell printed, against the reference's numbers, in order."""
+
+    name = "output"
+    model = OutputQuestion
+    needs_kernel = True  # not a probe, but it reads the outputs of the executed notebook
+
+    def prepare(self, q: OutputQuestion, assignment: Any) -> Any:
+        return np.atleast_1d(np.asarray(_evaluate_plain(q.reference, q.id, reference_module(assignment)), dtype=np.float64))
+
+    def starter_cells(self, q: OutputQuestion) -> list[Any]:
+        from ..release import prompt_cells
+
+        return prompt_cells(q)
+
+    async def check(self, q: OutputQuestion, expected: Any, ctx: CheckContext) -> QuestionOutcome:
+        index = _cell_of(ctx, q.after)
+        if index is None:
+            return _missing(q, f"No cell containing `{q.after}` was found.")
+        cell = ctx.notebook.cells[index]
+        text = "".join(o.get("text", "") if o.get("output_type") == "stream" and o.get("name") == "stdout"
+                       else o.get("data", {}).get("text/plain", "") for o in cell.get("outputs", []))
+        numbers = [float(m) for m in _NUMBER.findall(text)]
+        shown = text.strip().replace("\n", " ")[:200]
+        if len(numbers) < expected.size:
+            error = _cell_error(ctx, index)
+            why = f"it raised {error}" if error else f"it printed {shown!r}" if shown else "it printed nothing"
+            return QuestionOutcome([CheckOutcome("value", False)], status=R.ERROR if error else None,
+                                   feedback=f"Cell {index + 1} should print {expected.size} number(s); {why}.")
+        got = np.asarray(numbers[-expected.size:])
+        ok = np.isclose(got, expected, rtol=q.tolerance.rtol, atol=q.tolerance.atol)
+        if ok.all():
+            return QuestionOutcome([CheckOutcome("value", True)])
+        k = int(np.argmin(ok))
+        return QuestionOutcome([CheckOutcome("value", False, feedback=(
+            f"Cell {index + 1} printed {shown!r}: value {k + 1} is {got[k]:.6g}, expected {expected[k]:.6g}."))])
+
+
+register(StateKind())
+register(OutputKind())
+
+
+class FigureQuestion(QuestionBase):
+    """A plot the notebook must draw: the cell's figure, shown next to the reference figure."""
+
+    kind: Literal["figure"] = "figure"
+    after: str  # text of the cell that draws it, e.g. "draw_function(phi0mesh, phi1mesh"
+    reference: str | None = None  # ref.<function>() returning a matplotlib Figure, drawn by the grader
+    depends: list[str] = Field(default_factory=list)
+
+    def check_names(self) -> list[str]:
+        return ["drawn"]
+
+
+def _png_of(fig: Any) -> str:
+    import base64
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=72, bbox_inches="tight")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+class FigureKind:
+    name = "figure"
+    model = FigureQuestion
+    needs_kernel = True  # reads the executed notebook's outputs
+    draws_figures = True  # the kernel keeps the inline backend, so plots become image outputs
+
+    def prepare(self, q: FigureQuestion, assignment: Any) -> str | None:
+        if q.reference is None:
+            return None
+        import matplotlib
+
+        matplotlib.use("Agg", force=True)
+        import matplotlib.pyplot as plt
+
+        fig = _evaluate_plain(q.reference, q.id, reference_module(assignment))
+        try:
+            return _png_of(fig)
+        finally:
+            plt.close("all")
+
+    def starter_cells(self, q: FigureQuestion) -> list[Any]:
+        from ..release import prompt_cells
+
+        return prompt_cells(q)
+
+    async def check(self, q: FigureQuestion, reference_png: str | None, ctx: CheckContext) -> QuestionOutcome:
+        index = _cell_of(ctx, q.after)
+        if index is None:
+            return _missing(q, f"No cell containing `{q.after}` was found: it should draw the figure.")
+        images = [o["data"]["image/png"] for o in ctx.notebook.cells[index].get("outputs", [])
+                  if o.get("output_type") in ("display_data", "execute_result") and "image/png" in o.get("data", {})]
+        details = {"figures": {"cell": index + 1, "student": [str(i).replace("\n", "") for i in images[:4]],
+                               "reference": reference_png}}
+        if not images:
+            error = _cell_error(ctx, index)
+            why = f"it raised {error}" if error else "it showed no image (call plt.show() or display the figure)"
+            return QuestionOutcome([CheckOutcome("drawn", False, status=R.ERROR if error else "")],
+                                   feedback=f"Cell {index + 1} should draw a figure, but {why}.", details=details)
+        return QuestionOutcome([CheckOutcome("drawn", True)], details=details)
+
+
+register(FigureKind())
