@@ -90,11 +90,13 @@ def _children() -> dict[int, list[int]]:
     return kids
 
 
-def _proc(pid: int) -> tuple[str, int, int, float] | None:
-    """(cmdline, VmHWM bytes, VmRSS bytes, user+system CPU seconds) of a live process."""
+def _proc(pid: int) -> tuple[int, str, int, int, float] | None:
+    """(start time, command line, VmHWM bytes, VmRSS bytes, user+system CPU seconds) of a process."""
     try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
         with open(f"/proc/{pid}/cmdline", "rb") as f:
-            cmd = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+            cmd = f.read().replace(b"\0", b" ").decode(errors="replace").strip()  # empty once a zombie
         hwm = rss = 0
         with open(f"/proc/{pid}/status") as f:
             for line in f:
@@ -102,13 +104,12 @@ def _proc(pid: int) -> tuple[str, int, int, float] | None:
                     hwm = int(line.split()[1]) * 1024
                 elif line.startswith("VmRSS:"):
                     rss = int(line.split()[1]) * 1024
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
         fields = stat[stat.rfind(b")") + 2:].split()
         cpu = (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
+        start = int(fields[19])
     except (OSError, ValueError, IndexError):
         return None
-    return cmd, hwm, rss, cpu
+    return start, cmd, hwm, rss, cpu
 
 
 def _machine_busy() -> float:
@@ -120,15 +121,15 @@ def _machine_busy() -> float:
 
 
 class TreeSampler(threading.Thread):
-    """Every `interval` s: every process descending from `root` (the root included), keyed by (pid, command
-    line) so that a fork before exec is not confused with what it becomes; keeps each one's peak RSS and
-    last CPU time, and the peak of the tree's total RSS."""
+    """Every `interval` s: every process descending from `root` (the root included), keyed by pid and start
+    time; keeps each one's peak RSS, last CPU time and whether it ever was a kernel, and the peak of the
+    tree's total RSS."""
 
     def __init__(self, root: int, interval: float = 0.2) -> None:
         super().__init__(daemon=True)
         self.root, self.interval = root, interval
         self.stop = threading.Event()
-        self.procs: dict[tuple[int, str], dict] = {}
+        self.procs: dict[tuple[int, int], dict] = {}
         self.tree_peak = 0
 
     def sample(self) -> None:
@@ -139,9 +140,12 @@ class TreeSampler(threading.Thread):
             p = _proc(pid)
             if p is None:
                 continue
-            cmd, hwm, rss, cpu = p
-            rec = self.procs.setdefault((pid, cmd), {"hwm": 0, "cpu": 0.0, "root": pid == self.root})
+            start, cmd, hwm, rss, cpu = p
+            rec = self.procs.setdefault((pid, start), {"hwm": 0, "cpu": 0.0, "root": pid == self.root,
+                                                       "kernel": False, "cmd": cmd})
             rec["hwm"], rec["cpu"] = max(rec["hwm"], hwm), max(rec["cpu"], cpu)
+            if cmd:
+                rec["cmd"], rec["kernel"] = cmd, rec["kernel"] or _is_kernel(cmd)
             total += rss
         self.tree_peak = max(self.tree_peak, total)
 
@@ -167,7 +171,8 @@ class Measure:
 
 
 def _is_kernel(cmd: str) -> bool:
-    return "ipykernel" in cmd
+    """The kernel's own Python process, not the prlimit / bwrap wrappers whose command lines contain it."""
+    return Path(cmd.split(" ")[0]).name.startswith("python") and "ipykernel" in cmd
 
 
 def measure(cmd: list[str], log: Path, cwd: Path | None = None, env: dict | None = None,
@@ -188,11 +193,11 @@ def measure(cmd: list[str], log: Path, cwd: Path | None = None, env: dict | None
     busy = _machine_busy() - busy0
     procs = sampler.procs
     root_peak = max([r["hwm"] for r in procs.values() if r["root"]] + [0])
-    kernels = [r["hwm"] for (pid, c), r in procs.items() if _is_kernel(c)]
+    kernels = [r["hwm"] for r in procs.values() if r["kernel"]]
     if procs:
-        (_, top_cmd), top = max(procs.items(), key=lambda kv: kv[1]["hwm"])
+        top = max(procs.values(), key=lambda r: r["hwm"])
         largest = top["hwm"]
-        what = "its own process" if top["root"] else "a kernel" if _is_kernel(top_cmd) else Path(top_cmd.split(" ")[0]).name
+        what = "its own process" if top["root"] else "a kernel" if top["kernel"] else Path(top["cmd"].split(" ")[0]).name
     else:  # exited before the first sample: wait4's figure (the largest of it and the children it reaped)
         largest, what = ru.ru_maxrss * 1024, "its own process or a child"
     cpu = max(sum(r["cpu"] for r in procs.values()), ru.ru_utime + ru.ru_stime)

@@ -75,6 +75,30 @@ def unattempted(nb: nbformat.NotebookNode, assignment: Any) -> set[str]:
     return {name for name, code in mine.items() if starter.get(name) == code}
 
 
+def _cell_code(nb: nbformat.NotebookNode, marker: str) -> str | None:
+    """The normalised code of the last code cell containing `marker` (comments and layout aside)."""
+    cells = [c.source for c in nb.cells if c.cell_type == "code" and marker in c.source]
+    if not cells:
+        return None
+    try:
+        return ast.dump(ast.parse(_without_magics(cells[-1])), annotate_fields=False, include_attributes=False)
+    except SyntaxError:
+        return None
+
+
+@functools.lru_cache(maxsize=32)
+def _starter_notebook(path: str, mtime: float) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def _starter_cell_unchanged(nb: nbformat.NotebookNode, assignment: Any, marker: str) -> bool:
+    path = assignment.starter_path
+    if path is None or not Path(path).is_file():
+        return False
+    mine = _cell_code(nb, marker)
+    return mine is not None and mine == _cell_code(_starter_notebook(str(path), Path(path).stat().st_mtime), marker)
+
+
 def mark_unattempted(assignment: Any, nb: nbformat.NotebookNode, outcomes: dict[str, Any]) -> None:
     """Questions that lost points on code still as the starter has it become `not_attempted`."""
     from . import results as R
@@ -83,8 +107,17 @@ def mark_unattempted(assignment: Any, nb: nbformat.NotebookNode, outcomes: dict[
     names = None
     for q in assignment.questions:
         own = [n for n in [getattr(q, "function", None), *getattr(q, "depends", [])] if n]
+        in_cell = getattr(q, "todo_in_cell", False)
         outcome = outcomes.get(q.id)
-        if not own or outcome is None or outcome.status == R.NOT_ATTEMPTED or all(c.passed for c in outcome.checks):
+        if not (own or in_cell) or outcome is None or outcome.status == R.NOT_ATTEMPTED:
+            continue
+        if all(c.passed for c in outcome.checks) and not getattr(q, "attempt_required", False):
+            continue  # right is right, even if it is the starter's code
+        if in_cell and _starter_cell_unchanged(nb, assignment, q.after):
+            outcomes[q.id] = QuestionOutcome(
+                [CheckOutcome(c.name, False, status=R.NOT_ATTEMPTED, hidden=c.hidden) for c in outcome.checks],
+                status=R.NOT_ATTEMPTED,
+                feedback=f"Not attempted: the cell containing `{q.after}` is still as in the starter notebook.")
             continue
         if names is None:
             names = unattempted(nb, assignment)

@@ -62,8 +62,10 @@ def prove(assignment: Assignment, rubric: Rubric, limits: Limits | None = None) 
                 if q.score != q.max_score:
                     problems.append(f"the solution loses points on {q.id} ({q.status}): {q.feedback.splitlines()[0] if q.feedback else ''}")
     with tempfile.TemporaryDirectory(prefix="grade-validate-") as tmp:
-        starter = Path(tmp) / f"{assignment.id}_starter.ipynb"
-        starter.write_text(starter_text(assignment), encoding="utf-8")
+        starter = assignment.starter_path  # the notebook students receive, else what `grade release` writes
+        if starter is None or not starter.is_file():
+            starter = Path(tmp) / f"{assignment.id}_starter.ipynb"
+            starter.write_text(starter_text(assignment), encoding="utf-8")
         result = grade_notebook(starter, assignment, rubric, limits)
     for q in result.questions:
         if q.score:

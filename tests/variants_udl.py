@@ -12,7 +12,7 @@ of the form `name@...` matches CELL_VALUES in assignments/<notebook>/reference.p
 Dependencies between student code, which make one bug show in several keys:
   udl_3_4_activations  y@sigmoid / y@heaviside run the student's sigmoid / heaviside in shallow_1_1_3
   udl_5_2_bce          compute_likelihood calls bernoulli_distribution; every printed and looped value
-                       (likelihood, nll, likelihoods, nlls) goes through the student's sigmoid; the
+                       (likelihood, nll, likelihoods, nlls, the printed optimum) goes through the student's sigmoid; the
                        solution's NLL is written directly in log space and does not call bernoulli_distribution
   udl_6_5_adam         adam does not call normalized_gradients
 """
@@ -51,10 +51,11 @@ _ACTIVATIONS = _variants("udl_3_4_activations", [
      ["sigmoid", "sig_z", "y@sigmoid"]),
     ("sigmoid_wrong_sign", [(_SIGMOID, "activation = 1.0 / (1.0 + np.exp(10.0 * preactivation))")],
      ["sigmoid", "sig_z", "y@sigmoid"]),
-    # heaviside[0] must be 1; z = np.arange(-1,1,0.01) contains 0.0 exactly, the network's
-    # preactivations never are exactly 0, so y@heaviside keeps its value
+    # heaviside[0] must be 1. z = np.arange(-1,1,0.01) never hits 0.0 exactly (its middle value is
+    # 8.9e-16), so heav_z keeps its value; the network's pre_1 (x = 0.3) and pre_2 (x = 0.5) are
+    # exactly 0.0, so y@heaviside changes
     ("heaviside_zero_at_zero", [(_HEAVISIDE, "activation = (preactivation > 0).astype(int)")],
-     ["heaviside", "heav_z"]),
+     ["heaviside", "y@heaviside"]),
     ("heaviside_as_sign", [(_HEAVISIDE, "activation = np.sign(preactivation)")],
      ["heaviside", "heav_z", "y@heaviside"]),
 ])
@@ -67,13 +68,13 @@ _NLL = "nll = -np.sum(y_train * np.log(lambda_param) + (1 - y_train) * np.log(1.
 
 _BCE = _variants("udl_5_2_bce", [
     ("sigmoid_wrong_sign", [(_SIG_OUT, "sig_model_out = 1.0 / (1.0 + np.exp(model_out))")],
-     ["sigmoid", "likelihood", "nll", "likelihoods", "nlls"]),
+     ["sigmoid", "likelihood", "nll", "likelihoods", "nlls", "optimum"]),
     ("bernoulli_swapped", [(_PROB, "prob = np.power(lambda_param, 1 - y) * np.power(1.0 - lambda_param, y)")],
-     ["bernoulli_distribution", "compute_likelihood", "likelihood", "likelihoods"]),
+     ["bernoulli_distribution", "compute_likelihood", "likelihood", "likelihoods", "optimum"]),
     ("likelihood_sum_not_product", [(_LIKELIHOOD, "likelihood = np.sum(bernoulli_distribution(y_train, lambda_param))")],
-     ["compute_likelihood", "likelihood", "likelihoods"]),
+     ["compute_likelihood", "likelihood", "likelihoods", "optimum"]),
     ("nll_without_minus", [(_NLL, "nll = np.sum(y_train * np.log(lambda_param) + (1 - y_train) * np.log(1.0 - lambda_param))")],
-     ["compute_negative_log_likelihood", "nll", "nlls"]),
+     ["compute_negative_log_likelihood", "nll", "nlls", "optimum"]),
     # −log of the product of probabilities, not a sum of logs: equal on the notebook's 20 points
     # (so nll and nlls keep their values), but the product underflows to 0 and the NLL becomes inf
     # on a large dataset (a few thousand points): only a probe with many points can see it

@@ -29,6 +29,7 @@ class _CellQuestion(QuestionBase):
     reference: str  # expression over `ref` (the assignment's reference.py), e.g. "ref.adam_path1()"
     tolerance: Tolerance = Field(default_factory=Tolerance)
     depends: list[str] = Field(default_factory=list)  # the student functions the cell calls (for "not attempted")
+    todo_in_cell: bool = False  # the exercise is lines inside this cell: unchanged from the starter = not attempted
 
     def check_names(self) -> list[str]:
         return ["value"]
@@ -96,7 +97,7 @@ class StateKind:
         return QuestionOutcome([CheckOutcome("value", False, feedback=text)])
 
 
-_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")  # not the 1 of beta_1
 
 
 class OutputKind:
@@ -119,8 +120,8 @@ class OutputKind:
         if index is None:
             return _missing(q, f"No cell containing `{q.after}` was found.")
         cell = ctx.notebook.cells[index]
-        text = "".join(o.get("text", "") if o.get("output_type") == "stream" and o.get("name") == "stdout"
-                       else o.get("data", {}).get("text/plain", "") for o in cell.get("outputs", []))
+        text = "".join(o.get("text", "") for o in cell.get("outputs", [])  # what it printed, not figures' reprs
+                       if o.get("output_type") == "stream" and o.get("name") == "stdout")
         numbers = [float(m) for m in _NUMBER.findall(text)]
         shown = text.strip().replace("\n", " ")[:200]
         if len(numbers) < expected.size:
@@ -148,6 +149,8 @@ class FigureQuestion(QuestionBase):
     after: str  # text of the cell that draws it, e.g. "draw_function(phi0mesh, phi1mesh"
     reference: str | None = None  # ref.<function>() returning a matplotlib Figure, drawn by the grader
     depends: list[str] = Field(default_factory=list)
+    todo_in_cell: bool = False
+    attempt_required: bool = True  # a plot drawn by given code from untouched stubs earns nothing
 
     def check_names(self) -> list[str]:
         return ["drawn"]

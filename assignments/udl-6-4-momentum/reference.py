@@ -123,3 +123,22 @@ CELL_VALUES = {
     "phi_all@momentum": momentum_phi_all,
     "phi_all@nesterov": nesterov_phi_all,
 }
+
+
+def _path_figure(phi_all, title):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4, 4))
+    ax.plot(phi_all[0, :], phi_all[1, :], "go-", markersize=3)
+    ax.set_xlabel("phi_0")
+    ax.set_ylabel("phi_1")
+    ax.set_title(title)
+    return fig
+
+
+def plot_momentum_path():
+    return _path_figure(momentum_phi_all(), "momentum path (reference)")
+
+
+def plot_nesterov_path():
+    return _path_figure(nesterov_phi_all(), "Nesterov path (reference)")

@@ -21,7 +21,8 @@ SIGMOID_SCALE = 10.0  # the notebook's non-standard factor: f[z] = 1 / (1 + exp(
 def sigmoid(preactivation):
     """Logistic sigmoid with the notebook's slope factor 10: 1 / (1 + exp(-10 z))."""
     z = np.asarray(preactivation, dtype=float)
-    return 1.0 / (1.0 + np.exp(-SIGMOID_SCALE * z))
+    with np.errstate(over="ignore"):  # exp(1000) = inf gives exactly 0, which is right
+        return 1.0 / (1.0 + np.exp(-SIGMOID_SCALE * z))
 
 
 def heaviside(preactivation):
@@ -112,3 +113,22 @@ CELL_VALUES = {
     "y@sigmoid": y_sigmoid,
     "y@heaviside": y_heaviside,
 }
+
+
+# ---- reference figures (shown next to the student's in the HTML feedback) -------------------------
+
+def _curve(x, y, title):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot(x, y, "r-")
+    ax.set_title(title)
+    return fig
+
+
+def plot_sig_z():
+    return _curve(z_values(), sig_z(), "sigmoid(z) (reference)")
+
+
+def plot_heav_z():
+    return _curve(z_values(), heav_z(), "heaviside(z) (reference)")

@@ -102,3 +102,22 @@ CELL_VALUES = {
     "grad_path1@normalized_gradients": normalized_gradients_path1,
     "grad_path1@adam": adam_path1,
 }
+
+
+def _path_figure(path, title):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4, 4))
+    ax.plot(path[0, :], path[1, :], ".-", color="#2a7f7a")
+    ax.set_xlim(-1, 1)
+    ax.set_ylim(-1, 1)
+    ax.set_title(title)
+    return fig
+
+
+def plot_normalized_gradients_path():
+    return _path_figure(normalized_gradients_path1(), "normalized gradients (reference)")
+
+
+def plot_adam_path():
+    return _path_figure(adam_path1(), "Adam (reference)")

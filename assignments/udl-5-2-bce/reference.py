@@ -148,3 +148,20 @@ CELL_VALUES = {
     "likelihoods": likelihoods,
     "nlls": nlls,
 }
+
+
+def printed_optimum():
+    """The last cell's two lines: max likelihood and its beta_1, min NLL and its beta_1."""
+    lk, nl, b = likelihoods(), nlls(), beta_1_vals()
+    return [lk.max(), b[np.argmax(lk)], nl.min(), b[np.argmin(nl)]]
+
+
+def plot_likelihoods():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(1, 2, figsize=(7, 3))
+    ax[0].plot(beta_1_vals(), likelihoods())
+    ax[0].set_title("likelihood (reference)")
+    ax[1].plot(beta_1_vals(), nlls())
+    ax[1].set_title("negative log likelihood (reference)")
+    return fig
