@@ -70,7 +70,7 @@ _BCE = _variants("udl_5_2_bce", [
     ("sigmoid_wrong_sign", [(_SIG_OUT, "sig_model_out = 1.0 / (1.0 + np.exp(model_out))")],
      ["sigmoid", "likelihood", "nll", "likelihoods", "nlls", "optimum"]),
     ("bernoulli_swapped", [(_PROB, "prob = np.power(lambda_param, 1 - y) * np.power(1.0 - lambda_param, y)")],
-     ["bernoulli_distribution", "compute_likelihood", "likelihood", "likelihoods", "optimum"]),
+     ["bernoulli_distribution", "likelihood", "likelihoods", "optimum"]),  # compute_likelihood: isolated
     ("likelihood_sum_not_product", [(_LIKELIHOOD, "likelihood = np.sum(bernoulli_distribution(y_train, lambda_param))")],
      ["compute_likelihood", "likelihood", "likelihoods", "optimum"]),
     ("nll_without_minus", [(_NLL, "nll = np.sum(y_train * np.log(lambda_param) + (1 - y_train) * np.log(1.0 - lambda_param))")],
