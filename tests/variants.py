@@ -133,3 +133,17 @@ CORRECT = [
     Variant("reordered_split_duplicated", transform=_reorder_split_duplicate),
     Variant("retitled_sections", transform=_retitle),
 ]
+
+
+def assert_verdicts(result, variant: Variant) -> None:
+    """Broken questions lose points with feedback (and the needles in it); all others keep full marks."""
+    for q in result.questions:
+        if q.id in variant.broken:
+            assert q.score < q.max_score, f"{q.id} should lose points: {q.feedback}"
+            if q.id not in variant.partial:
+                assert q.status != "passed"
+            for needle in variant.broken[q.id]:
+                assert needle in q.feedback, f"{q.id} feedback lacks {needle!r}: {q.feedback}"
+            assert q.feedback.strip(), f"{q.id} lost points without feedback"
+        else:
+            assert q.score == q.max_score, f"{q.id} should keep full marks in {variant.name}: {q.status} {q.feedback}"

@@ -116,7 +116,7 @@ BUGGY: list[Variant] = [
        [("p -= self.lr * g / (v.sqrt() + self.eps)", "p -= self.lr * g / (v + self.eps)")],
        {"RMSprop": ["`defaults`"]}),
     # sqrt(v + eps) vs sqrt(v) + eps: with the default eps=1e-8 it only shows where some v ≲ 1e-7 (a gradient
-    # coordinate ≲ 3e-3 on the first steps), so `defaults` depends on the problem's data; `alpha` (eps=1e-6) shows it
+    # coordinate ≲ 3e-3 on the first steps), so `defaults` depends on the problem's data; `alpha` (eps=0.1) shows it
     _v("rmsprop_eps_inside_sqrt",
        [("p -= self.lr * g / (v.sqrt() + self.eps)", "p -= self.lr * g / (v + self.eps).sqrt()")],
        {"RMSprop": ["`alpha`"]}, partial={"RMSprop"}),

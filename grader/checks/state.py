@@ -57,21 +57,26 @@ def _missing(q: _CellQuestion, why: str, status: str = R.MISSING) -> QuestionOut
     return QuestionOutcome([CheckOutcome("value", False, status=status)], status=status, feedback=why)
 
 
-class StateKind:
+class _CellKind:
+    """What the kinds that look at a cell share: in the released starter, the cell is the course's own."""
+
+    needs_kernel = True  # they read what the executed notebook left behind
+
+    def starter_cells(self, q: Any) -> list[Any]:
+        from ..release import prompt_cells
+
+        return prompt_cells(q)
+
+
+class StateKind(_CellKind):
     name = "state"
     model = StateQuestion
-    needs_kernel = True
 
     def watches(self, q: StateQuestion) -> list[Watch]:
         return [Watch(q.after, [q.variable])]
 
     def prepare(self, q: StateQuestion, assignment: Any) -> Any:
         return _evaluate_plain(q.reference, q.id, reference_module(assignment))
-
-    def starter_cells(self, q: StateQuestion) -> list[Any]:
-        from ..release import prompt_cells
-
-        return prompt_cells(q)
 
     async def check(self, q: StateQuestion, expected: Any, ctx: CheckContext) -> QuestionOutcome:
         index = _cell_of(ctx, q.after)
@@ -100,20 +105,14 @@ class StateKind:
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")  # not the 1 of beta_1
 
 
-class OutputKind:
+class OutputKind(_CellKind):
     """The numbers a cell printed, against the reference's numbers, in order."""
 
     name = "output"
     model = OutputQuestion
-    needs_kernel = True  # not a probe, but it reads the outputs of the executed notebook
 
     def prepare(self, q: OutputQuestion, assignment: Any) -> Any:
         return np.atleast_1d(np.asarray(_evaluate_plain(q.reference, q.id, reference_module(assignment)), dtype=np.float64))
-
-    def starter_cells(self, q: OutputQuestion) -> list[Any]:
-        from ..release import prompt_cells
-
-        return prompt_cells(q)
 
     async def check(self, q: OutputQuestion, expected: Any, ctx: CheckContext) -> QuestionOutcome:
         index = _cell_of(ctx, q.after)
@@ -165,10 +164,9 @@ def _png_of(fig: Any) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-class FigureKind:
+class FigureKind(_CellKind):
     name = "figure"
     model = FigureQuestion
-    needs_kernel = True  # reads the executed notebook's outputs
     draws_figures = True  # the kernel keeps the inline backend, so plots become image outputs
 
     def prepare(self, q: FigureQuestion, assignment: Any) -> str | None:
@@ -184,11 +182,6 @@ class FigureKind:
             return _png_of(fig)
         finally:
             plt.close("all")
-
-    def starter_cells(self, q: FigureQuestion) -> list[Any]:
-        from ..release import prompt_cells
-
-        return prompt_cells(q)
 
     async def check(self, q: FigureQuestion, reference_png: str | None, ctx: CheckContext) -> QuestionOutcome:
         index = _cell_of(ctx, q.after)
