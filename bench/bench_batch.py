@@ -1,8 +1,8 @@
 """Batch throughput: `grade batch` against the floor (and, with --peers, nbgrader and Otter), in one run.
 
 Every row is one whole process (start-up included), timed from outside by wall clock, with
-its process tree sampled every 0.2 s from /proc for memory and CPU. Rows run back to back,
-in the same order each round and reversed on odd rounds (--runs), after an untimed warm-up
+its process tree sampled every 0.2 s from /proc for memory and CPU. Rows run back to back in
+the order listed, reversed every other round (--runs), after an untimed warm-up
 of each contender on one or two notebooks.
 
 The N submissions (-n, default 100) are copies of the solved seed notebook
@@ -33,7 +33,7 @@ check that grading was real.
 
 Memory: "largest process" is the peak RSS (VmHWM) of the largest single process of the tree,
 as in the peers' table; for `grade batch` the grader process and the largest kernel are
-given apart, and "per worker" is the tree's peak total RSS divided by the workers (RSS
+given apart, and "per worker" is the tree's peak total RSS divided by the notebooks in flight (RSS
 counts shared library pages once per process, so sums overstate). Load: "others" is the
 machine's busy CPU during the row minus our tree's CPU (sampled, so approximate), in cores.
 
@@ -203,7 +203,7 @@ def measure(cmd: list[str], log: Path, cwd: Path | None = None, env: dict | None
     cpu = max(sum(r["cpu"] for r in procs.values()), ru.ru_utime + ru.ru_stime)
     if rc not in ok:
         tail = log.read_text(errors="replace")[-1500:]
-        raise RuntimeError(f"{' '.join(map(str, cmd))} exited {rc}:\n{tail}")
+        raise RuntimeError(f"{' '.join(map(str, cmd))} exited {rc} (output: {log})\n{tail}")
     return Measure(wall, rc, largest, what, root_peak, max(kernels, default=0), len(kernels), sampler.tree_peak,
                    cpu, max(0.0, busy - cpu) / wall, log)
 
@@ -217,6 +217,7 @@ class Row:
     floor: str | None            # the row this one is compared with (× floor)
     measures: list[Measure] = field(default_factory=list)
     note: str = ""               # set instead of measures when the row could not run
+    workers: int = WORKERS       # notebooks in flight at once (nbgrader: 1)
 
     def med(self, attr: str = "wall") -> float:
         return statistics.median(getattr(m, attr) for m in self.measures)
@@ -248,7 +249,7 @@ def memory_table(rows: list[Row]) -> str:
         if not r.measures:
             continue
         f = lambda a: max(getattr(m, a) for m in r.measures)  # noqa: E731
-        per_worker = f"{f('tree_peak') / WORKERS / MiB:.0f} MiB" if r.notebooks > 1 else "–"
+        per_worker = f"{f('tree_peak') / r.workers / MiB:.0f} MiB" if r.notebooks > 1 else "–"
         out.append(f"| {r.name} | {f('root_peak') / MiB:.0f} MiB | {f('kernel_peak') / MiB:.0f} MiB | "
                    f"{r.measures[0].kernels} | {f('tree_peak') / MiB:.0f} MiB | {per_worker} | {r.med('cpu'):.0f} | "
                    f"{max(m.others for m in r.measures):.2f} |")
@@ -276,9 +277,10 @@ def make_submissions(dest: Path, n: int) -> list[str]:
 
 
 def gradebook(out: Path) -> tuple[list[tuple], dict[str, dict[str, tuple[float, float]]]]:
-    """(student, outcome, score, max_score, seconds) rows, and {student: {question: (score, max)}}."""
+    """(student, outcome, score, max_score, seconds, result JSON) rows, and {student: {question: (score, max)}}."""
     db = sqlite3.connect(out / "gradebook.sqlite")
-    subs = db.execute("SELECT student, outcome, score, max_score, seconds FROM submissions ORDER BY student").fetchall()
+    subs = db.execute("SELECT student, outcome, score, max_score, seconds, result_json FROM submissions "
+                      "ORDER BY student").fetchall()
     qs: dict[str, dict[str, tuple[float, float]]] = {}
     for student, q, score, mx in db.execute("SELECT student, question, score, max_score FROM questions"):
         qs.setdefault(student, {})[q] = (score, mx)
@@ -316,16 +318,16 @@ class Peers:
         for name, venv in self.VENVS.items():
             log = self.logs / f"setup-{name}.log"
             t0 = time.perf_counter()
+            env = {**os.environ, "PYTHON": os.environ.get("PYTHON", "python3.11")}
             with open(log, "wb") as out:
                 rc = subprocess.run(["bash", str(self.dir / "setup.sh"), name], cwd=self.dir, stdout=out,
-                                    stderr=subprocess.STDOUT, env={**os.environ, "PYTHON": os.environ.get("PYTHON", "python3.11")}).returncode
+                                    stderr=subprocess.STDOUT, env=env).returncode
             if rc == 0:
                 rc = subprocess.run([f"{venv}/bin/python", "-c", smoke[name]], capture_output=True).returncode
             self.problem[name] = "" if rc == 0 else f"setup failed (exit {rc}); last lines: " + " / ".join(
                 log.read_text(errors="replace").strip().splitlines()[-3:])
             torch = self.version(name, "torch")
-            print(f"  {name}: {'ok' if not self.problem[name] else self.problem[name]} ({time.perf_counter() - t0:.0f} s, torch {torch})",
-                  flush=True)
+            print(f"  {name}: {self.problem[name] or 'ok'} ({time.perf_counter() - t0:.0f} s, torch {torch})", flush=True)
             if torch and not torch.startswith("2.13.0"):
                 self.problem[name] = f"wrong torch {torch} installed (want 2.13.0)"
 
@@ -388,8 +390,10 @@ class Peers:
 
 def fmt_scores(scores: dict[str, float], full: float) -> str:
     lost = {s: v for s, v in sorted(scores.items()) if v < full}
+    missing = sorted({f"s{i:02d}" for i in range(1, 21)} - set(scores))
     return (f"{len(scores)} graded, {len(scores) - len(lost)} at {full:g}/{full:g}; lost points: "
-            + (", ".join(f"{s}={v:g}" for s, v in lost.items()) or "none"))
+            + (", ".join(f"{s}={v:g}" for s, v in lost.items()) or "none")
+            + (f"; NO RESULT for {', '.join(missing)}" if missing else ""))
 
 
 # --------------------------------------------------------------------------- main
@@ -468,7 +472,8 @@ def main() -> None:
         else:
             rows.append(Row(floor_name, 20, None, note=peers.problem["floor"]))
         batch_job(Row(names["ours"], 20, floor_name), students, str(BENCH / "peers-assignment.yaml"), key="peers-ours")
-        for tool, cmd_of in (("nbgrader", lambda: peers.nbgrader_cmd()), ("otter", lambda: ["bash", str(peers.dir / "otter_batch.sh"), "2"])):
+        peer_cmds = {"nbgrader": peers.nbgrader_cmd, "otter": lambda: ["bash", str(peers.dir / "otter_batch.sh"), str(WORKERS)]}
+        for tool, cmd_of in peer_cmds.items():
             if peers.problem[tool]:
                 rows.append(Row(names[tool], 20, floor_name, note=peers.problem[tool]))
                 continue
@@ -479,7 +484,10 @@ def main() -> None:
                 peers.problem[tool] = "could not prepare"
                 continue
             cwd = peers.dir / "nbgrader" / "course" if tool == "nbgrader" else peers.dir
-            plain_job(Row(names[tool], 20, floor_name), cmd_of(), f"peers-{tool}", cwd=cwd, env=peers.env(tool))
+            # xargs exits 123 when some `otter run` failed: the batch is still timed, the scores say which
+            plain_job(Row(names[tool], 20, floor_name, workers=1 if tool == "nbgrader" else WORKERS), cmd_of(),
+                      f"peers-{tool}", cwd=cwd, env=peers.env(tool),
+                      ok=(0, 123) if tool == "otter" else (0,))
         peer_rows = rows[before:]
 
     # warm-up, untimed: disk caches, the matplotlib cache, and a check that every command works
@@ -536,11 +544,19 @@ def main() -> None:
         print(f"\nPer submission (last run's gradebook: {len(subs_rows)} rows, {graded} graded): sum {sum(secs):.1f} s, "
               f"median {statistics.median(secs):.2f} s, min {min(secs):.2f} s, max {max(secs):.2f} s; sum / batch wall "
               f"{sum(secs) / wall:.2f} (notebooks in flight on average).")
+        phases: dict[str, list[float]] = {}
+        for r in subs_rows:
+            timings = json.loads(r[5]).get("timings") if r[5] else None
+            for k, v in (timings or {}).items():
+                phases.setdefault(k, []).append(v)
+        if phases:
+            print("Median phase per submission (the grader's own timings): "
+                  + ", ".join(f"{k} {statistics.median(v):.2f} s" for k, v in phases.items()) + ".")
         if one.measures:
             print(f"{n} × `grade` alone ({one.med():.2f} s each) = {n * one.med():.0f} s, vs the batch's "
                   f"{ours_row.med():.0f} s: the batch is {n * one.med() / ours_row.med():.2f}× faster.")
         by_source: dict[str, set[str]] = {}
-        for (_, outcome, score, mx, _), src in zip(subs_rows, sources):
+        for (_, outcome, score, mx, *_), src in zip(subs_rows, sources):
             by_source.setdefault(src, set()).add(f"{score:g}/{mx:g}" if outcome == "graded" else outcome)
         print("Scores by source notebook: " + "; ".join(f"{k} {', '.join(sorted(v))}" for k, v in by_source.items()))
 
