@@ -125,8 +125,9 @@ def _cgroups_available() -> bool:
 @pytest.mark.parametrize("use_sandbox", [True, False], ids=["sandbox", "fallback"])
 def test_fork_loop_hits_the_process_limit_even_as_root(tmp_path: Path, use_sandbox: bool) -> None:
     path = tmp_path / "forks.ipynb"
+    nap = 1005 if use_sandbox else 1006  # the two cases may run at once on two test workers
     cells = ["import subprocess\nprocs = []\ntry:\n    for _ in range(2000):\n"
-             "        procs.append(subprocess.Popen(['sleep', '1005'], start_new_session=True))\n"
+             f"        procs.append(subprocess.Popen(['sleep', '{nap}'], start_new_session=True))\n"
              "except OSError as e:\n    print('refused after', len(procs))",
              "def relu(x):\n    return x.clamp(min=0)"]
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells]), path)
@@ -135,7 +136,7 @@ def test_fork_loop_hits_the_process_limit_even_as_root(tmp_path: Path, use_sandb
     assert result.score == 1
     limit = [e for e in result.events if e.kind == "limit"]
     assert limit and limit[0].cell_index == 0 and "process limit (64" in limit[0].message
-    assert _sleepers(1005) == [], "processes outlived grading"
+    assert _sleepers(nap) == [], "processes outlived grading"
 
 
 def _assignment(tmp_path: Path) -> Path:
