@@ -135,7 +135,8 @@ class PidsCgroup:
         import uuid
 
         for base in _pids_hierarchies():
-            path = os.path.join(base, f"grader-{uuid.uuid4().hex[:12]}")
+            _sweep(base)
+            path = os.path.join(base, f"grader-{os.getpid()}-{uuid.uuid4().hex[:8]}")
             try:
                 os.mkdir(path)
             except OSError:
@@ -199,6 +200,32 @@ class PidsCgroup:
                 import time
 
                 time.sleep(0.02)  # the last members are still being reaped
+
+
+def _sweep(base: str) -> None:
+    """Remove the cgroups of graders that were killed (kill -9 leaves them no chance to clean up).
+
+    Each cgroup's name carries its creator's pid; only those whose creator is gone are touched,
+    and rmdir refuses one that still has members."""
+    try:
+        names = [n for n in os.listdir(base) if n.startswith("grader-")]
+    except OSError:
+        return
+    for name in names:
+        parts = name.split("-")
+        if len(parts) != 3 or not parts[1].isdigit():
+            continue
+        try:
+            os.kill(int(parts[1]), 0)
+            continue  # its grader is alive
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue
+        try:
+            os.rmdir(os.path.join(base, name))
+        except OSError:
+            pass
 
 
 def _pids_hierarchies() -> list[str]:

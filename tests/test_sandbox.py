@@ -251,3 +251,21 @@ def test_a_wrong_answer_cannot_be_dressed_up_as_right(trick: str, tmp_path: Path
     q = result.questions[0]
     assert q.score == 0, (trick, q.feedback)
     assert q.status in ("failed", "error"), (q.status, q.feedback)
+
+
+@pytest.mark.skipif(not _cgroups_available(), reason="no writable pids cgroup on this machine")
+def test_cgroups_of_killed_graders_are_swept_and_live_ones_kept() -> None:
+    from grader.sandbox import PidsCgroup, _pids_hierarchies
+
+    base = _pids_hierarchies()[0]
+    dead = Path(base) / "grader-999999-0badf00d"  # no such pid: its grader was killed
+    dead.mkdir(exist_ok=True)
+    live = PidsCgroup.create(8)  # ours: this process is alive
+    other = PidsCgroup.create(8)
+    try:
+        assert not dead.exists()
+        assert live is not None and Path(live.path).exists()
+    finally:
+        live.remove()
+        other.remove()
+    assert not Path(live.path).exists()
