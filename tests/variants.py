@@ -42,6 +42,14 @@ class Variant:
         return path
 
 
+def variants_of(seed: Path) -> Callable[..., Variant]:
+    """A short constructor for the variants of one solution notebook: v(name, edits, broken, partial)."""
+    def make(name: str, edits: list[tuple[str, str]] | None = None, broken: dict[str, list[str]] | None = None,
+             partial: set[str] | None = None) -> Variant:
+        return Variant(name, edits or [], broken or {}, partial=partial or set(), seed=seed)
+    return make
+
+
 def _cell_index(nb: nbformat.NotebookNode, needle: str) -> int:
     return next(i for i, c in enumerate(nb.cells) if needle in c.source)
 

@@ -14,21 +14,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from variants import Variant
+from variants import Variant, variants_of
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = ROOT / "examples" / "activations_solution.ipynb"
 NUMPY_SOLUTION = ROOT / "examples" / "activations_numpy_solution.ipynb"
 
 
-def _v(name: str, edits: list[tuple[str, str]] | None = None, broken: dict[str, list[str]] | None = None,
-       partial: set[str] | None = None) -> Variant:
-    return Variant(name, edits or [], broken or {}, partial=partial or set(), seed=SOLUTION)
+_v = variants_of(SOLUTION)
 
 
-def _np(name: str, edits: list[tuple[str, str]] | None = None, broken: dict[str, list[str]] | None = None,
-        partial: set[str] | None = None) -> Variant:
-    return Variant(name, edits or [], broken or {}, partial=partial or set(), seed=NUMPY_SOLUTION)
+_np = variants_of(NUMPY_SOLUTION)
 
 
 # probe labels from assignments/activations.yaml: the feedback names the failing probe by its label

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from variants import Variant
+from variants import Variant, variants_of
 
 ROOT = Path(__file__).resolve().parents[1]
 AUTOGRAD_SEED = ROOT / "examples" / "autograd_solution.ipynb"
 
 
-def _v(name: str, edits: list[tuple[str, str]] | None = None, broken: dict[str, list[str]] | None = None,
-       partial: set[str] | None = None) -> Variant:
-    return Variant(name, edits or [], broken or {}, partial=partial or set(), seed=AUTOGRAD_SEED)
+_v = variants_of(AUTOGRAD_SEED)
 
 
 # the solution's function bodies, quoted whole where a variant rewrites one

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from variants import Variant
+from variants import Variant, variants_of
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = ROOT / "examples" / "losses_solution.ipynb"
 
 
-def _v(name: str, edits: list[tuple[str, str]] | None = None, broken: dict[str, list[str]] | None = None,
-       partial: set[str] | None = None) -> Variant:
-    return Variant(name, edits or [], broken or {}, partial=partial or set(), seed=SOLUTION)
+_v = variants_of(SOLUTION)
 
 
 # the solution's lines and bodies, quoted whole where a variant rewrites them

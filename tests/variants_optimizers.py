@@ -15,7 +15,7 @@ Settings (the grader drives each class with these and compares with torch.optim)
 
 from __future__ import annotations
 
-from variants import ROOT, Variant
+from variants import ROOT, Variant, variants_of
 
 SOLUTION = ROOT / "examples" / "optimizers_solution.ipynb"
 
@@ -84,9 +84,7 @@ _ADAGRAD_LAST = "self.sums = [torch.zeros_like(p) for p in self.params]"
 _ZERO_IN_PLACE = "        for p in self.params:\n            if p.grad is not None:\n                p.grad.zero_()"
 
 
-def _v(name: str, edits: list[tuple[str, str]], broken: dict[str, list[str]] | None = None,
-       partial: set[str] | None = None) -> Variant:
-    return Variant(name, edits, broken or {}, partial=partial or set(), seed=SOLUTION)
+_v = variants_of(SOLUTION)
 
 
 BUGGY: list[Variant] = [

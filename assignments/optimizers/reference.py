@@ -56,24 +56,30 @@ class SGDMomentumAverage(_Base):
                 p.sub_(lr * (g + mu * b if nesterov else b))
 
 
-class RMSpropNoSqrt(_Base):
+class _RMSpropWrongDenominator(_Base):
+    def denominator(self, v, eps):
+        raise NotImplementedError
+
+    def step(self):
+        lr, alpha, eps = self.hyper["lr"], self.hyper["alpha"], self.hyper["eps"]
+        with torch.no_grad():
+            for p, s in zip(self.params, self.state):
+                v = s["v"] = alpha * s.get("v", torch.zeros_like(p)) + (1 - alpha) * p.grad ** 2
+                p.sub_(lr * p.grad / self.denominator(v, eps))
+
+
+class RMSpropNoSqrt(_RMSpropWrongDenominator):
     """Dividing by the running mean of g² itself instead of its square root."""
 
-    def step(self):
-        lr, alpha, eps = self.hyper["lr"], self.hyper["alpha"], self.hyper["eps"]
-        with torch.no_grad():
-            for p, s in zip(self.params, self.state):
-                v = s["v"] = alpha * s.get("v", torch.zeros_like(p)) + (1 - alpha) * p.grad ** 2
-                p.sub_(lr * p.grad / (v + eps))
+    def denominator(self, v, eps):
+        return v + eps
 
 
-class RMSpropEpsInsideSqrt(_Base):
-    def step(self):
-        lr, alpha, eps = self.hyper["lr"], self.hyper["alpha"], self.hyper["eps"]
-        with torch.no_grad():
-            for p, s in zip(self.params, self.state):
-                v = s["v"] = alpha * s.get("v", torch.zeros_like(p)) + (1 - alpha) * p.grad ** 2
-                p.sub_(lr * p.grad / (v + eps).sqrt())
+class RMSpropEpsInsideSqrt(_RMSpropWrongDenominator):
+    """ε inside the square root: √(v + ε) instead of √v + ε."""
+
+    def denominator(self, v, eps):
+        return (v + eps).sqrt()
 
 
 class AdagradLatestSquare(_Base):
