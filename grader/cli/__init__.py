@@ -28,7 +28,8 @@ EXIT_OK, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 2, 3, 130
 def _top_help() -> str:
     lines = ["usage: grade NOTEBOOK [options]", "       grade VERB [options]", "",
              "Autograder for deep-learning notebooks.", "", "verbs:"]
-    lines += [f"  {v:<10} {h}" for v, (_, h) in VERBS.items()]
+    width = max(map(len, VERBS)) + 2
+    lines += [f"  {v:<{width}}{h}" for v, (_, h) in VERBS.items()]
     lines += ["", "Run `grade VERB --help` for a verb's options.",
               "Exit codes: 0 graded, 2 unusable input (one line on stderr), 3 grader failure."]
     return "\n".join(lines)
