@@ -21,14 +21,25 @@ def _definitions(source: str) -> dict[str, str]:
     """name -> normalised definition, for every top-level def/class (the last one of a name wins)."""
     out: dict[str, str] = {}
     for cell in source.split("\n# <cell>\n"):
-        try:
-            tree = ast.parse(cell)
-        except SyntaxError:
+        tree = _parse(cell)
+        if tree is None:
             continue
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 out[node.name] = ast.dump(_strip_docstrings(node), annotate_fields=False, include_attributes=False)
     return out
+
+
+def _parse(source: str) -> ast.Module | None:
+    """The student's code as a tree; its own warnings ('\\p' in a non-raw string) are not the grader's."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return ast.parse(source)
+        except (SyntaxError, ValueError):
+            return None
 
 
 def _strip_docstrings(node: ast.AST) -> ast.AST:
@@ -80,10 +91,8 @@ def _cell_code(nb: nbformat.NotebookNode, marker: str) -> str | None:
     cells = [c.source for c in nb.cells if c.cell_type == "code" and marker in c.source]
     if not cells:
         return None
-    try:
-        return ast.dump(ast.parse(_without_magics(cells[-1])), annotate_fields=False, include_attributes=False)
-    except SyntaxError:
-        return None
+    tree = _parse(_without_magics(cells[-1]))
+    return None if tree is None else ast.dump(tree, annotate_fields=False, include_attributes=False)
 
 
 @functools.lru_cache(maxsize=32)
