@@ -70,3 +70,9 @@ def headings(nb: nbformat.NotebookNode) -> list[str]:
         if c.cell_type == "markdown":
             out += [line.lstrip("# ").strip() for line in c.source.splitlines() if line.lstrip().startswith("#")]
     return out
+
+
+def last_code_cell(nb: nbformat.NotebookNode, marker: str) -> int | None:
+    """Index of the last code cell whose source contains `marker` (where a course's cell is found)."""
+    hits = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and marker in c.source]
+    return hits[-1] if hits else None

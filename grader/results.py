@@ -51,6 +51,11 @@ class QuestionResult:
     needs_review: bool = False
     details: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def has_advice(self) -> bool:
+        """Feedback worth showing the student: it lost points, or passed with something to say."""
+        return bool(self.feedback) and (self.status != PASSED or self.score < self.max_score)
+
 
 @dataclass
 class CellEvent:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..results import FAILED, PASSED, CellEvent
+from ..results import FAILED, NOT_ATTEMPTED, PASSED, CellEvent
 
 if TYPE_CHECKING:
     import nbformat
@@ -38,6 +38,12 @@ class QuestionOutcome:
     credit: float | None = None     # whole-question credit fraction (symbolic partial credit)
     details: dict[str, Any] = field(default_factory=dict)
     situation: str | None = None    # a finer key for the rubric's `partial` (e.g. wrong_form, known_mistake)
+
+    @classmethod
+    def not_attempted(cls, checks: list[CheckOutcome], why: str) -> "QuestionOutcome":
+        """Every check unearned, with a status that tells the student (and the class report) why."""
+        return cls([CheckOutcome(c.name, False, status=NOT_ATTEMPTED, hidden=c.hidden) for c in checks],
+                   status=NOT_ATTEMPTED, feedback=f"Not attempted: {why}")
 
 
 @dataclass

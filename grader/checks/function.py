@@ -21,7 +21,7 @@ from ..compare import compare
 from ..errors import SpecError
 from ..inputs import as_reference_input, make_input, stable_seed
 from ..probe import Call, CallResult, ProbeResponse
-from ..references import reference_module, resolve
+from ..references import reference_module, reference_source, resolve
 from ..spec import Kink, Model, ProbeSpec, QuestionBase, Tolerance
 from . import register
 from .base import CheckContext, CheckOutcome, QuestionOutcome
@@ -116,29 +116,21 @@ class PreparedProbe:
     allowed: list[tuple[Any, list[float]]] = field(default_factory=list)
 
 
-def _evaluate(expr: str, question: _CodeQuestion, args: list[Any], kwargs: dict[str, Any], ref: Any = None) -> Any:
-    import torch
-
-    ns: dict[str, Any] = {"torch": torch, "F": torch.nn.functional, "math": math, "ref": ref}
-    ns.update(question.defaults)
-    ns.update(zip(question.args, args))
-    ns.update(kwargs)
-    try:
-        return eval(compile(expr, f"<reference of {question.id}>", "eval"), ns)  # instructor's expression
-    except Exception as e:
-        raise SpecError(f"question {question.id}: the reference `{expr}` failed: {type(e).__name__}: {e}") from None
-
-
-def _evaluate_plain(expr: str, qid: str, ref: Any) -> Any:
-    """An instructor's expression with only the libraries and the reference module in scope."""
+def evaluate_reference(expr: str, qid: str, ref: Any, names: dict[str, Any] | None = None) -> Any:
+    """An instructor's expression, with torch, F, math, np, the assignment's reference module
+    (`ref`) and the given names in scope; a failure is a spec error naming the question."""
     import numpy as np
     import torch
 
-    ns: dict[str, Any] = {"torch": torch, "F": torch.nn.functional, "math": math, "np": np, "ref": ref}
+    ns: dict[str, Any] = {"torch": torch, "F": torch.nn.functional, "math": math, "np": np, "ref": ref, **(names or {})}
     try:
         return eval(compile(expr, f"<reference of {qid}>", "eval"), ns)  # instructor's expression
     except Exception as e:
         raise SpecError(f"question {qid}: the reference `{expr}` failed: {type(e).__name__}: {e}") from None
+
+
+def _evaluate(expr: str, question: _CodeQuestion, args: list[Any], kwargs: dict[str, Any], ref: Any = None) -> Any:
+    return evaluate_reference(expr, question.id, ref, {**question.defaults, **dict(zip(question.args, args)), **kwargs})
 
 
 def _derivative(question: DerivativeQuestion, args: list[Any], kwargs: dict[str, Any], reduce: str,
@@ -228,9 +220,7 @@ class _CodeKind:
         feedback = ""
         if len(errors) == 1 and all(not c.passed and c.status == R.ERROR for c in checks):
             if all((r.error or {}).get("type") == "NotImplementedError" for r in response.calls):
-                return QuestionOutcome([CheckOutcome(c.name, False, status=R.NOT_ATTEMPTED, hidden=c.hidden) for c in checks],
-                                       status=R.NOT_ATTEMPTED,
-                                       feedback=f"Not attempted: `{q.function}` still raises NotImplementedError.")
+                return QuestionOutcome.not_attempted(checks, f"`{q.function}` still raises NotImplementedError.")
             feedback = f"On every input: {next(iter(errors))}"  # one error, said once
             for c in checks:
                 c.feedback = ""
@@ -257,9 +247,7 @@ def _swap(q: _CodeQuestion, assignment: Any) -> dict[str, Any] | None:
     module = reference_module(assignment)
     if module is None or not all(hasattr(module, n) for n in q.isolate):
         raise SpecError(f"question {q.id}: isolate needs {', '.join(q.isolate)} in assignments/{assignment.id}/reference.py")
-    from pathlib import Path
-
-    return {"source": Path(module.__file__).read_text(encoding="utf-8"), "names": list(q.isolate)}
+    return {"source": reference_source(assignment), "names": list(q.isolate)}
 
 
 def shortcut_penalties(q: Any, results: list[CallResult], who: str) -> list[tuple[str, str]]:

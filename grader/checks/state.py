@@ -16,12 +16,13 @@ import numpy as np
 from pydantic import Field
 
 from .. import results as R
-from ..compare import compare, to_array
+from ..compare import compare
+from ..notebook import last_code_cell
 from ..references import reference_module
 from ..spec import QuestionBase, Tolerance
 from . import register
 from .base import CheckContext, CheckOutcome, QuestionOutcome, Watch
-from .function import _evaluate_plain
+from .function import evaluate_reference
 
 
 class _CellQuestion(QuestionBase):
@@ -42,11 +43,6 @@ class StateQuestion(_CellQuestion):
 
 class OutputQuestion(_CellQuestion):
     kind: Literal["output"] = "output"
-
-
-def _cell_of(ctx: CheckContext, marker: str) -> int | None:
-    hits = [i for i, c in enumerate(ctx.notebook.cells) if c.cell_type == "code" and marker in c.source]
-    return hits[-1] if hits else None
 
 
 def _cell_error(ctx: CheckContext, index: int) -> str:
@@ -76,10 +72,10 @@ class StateKind(_CellKind):
         return [Watch(q.after, [q.variable])]
 
     def prepare(self, q: StateQuestion, assignment: Any) -> Any:
-        return _evaluate_plain(q.reference, q.id, reference_module(assignment))
+        return evaluate_reference(q.reference, q.id, reference_module(assignment))
 
     async def check(self, q: StateQuestion, expected: Any, ctx: CheckContext) -> QuestionOutcome:
-        index = _cell_of(ctx, q.after)
+        index = last_code_cell(ctx.notebook, q.after)
         if index is None:
             return _missing(q, f"No cell containing `{q.after}` was found: it builds `{q.variable}`, which this question checks.")
         snap = ctx.snapshots.get(q.id)
@@ -112,10 +108,10 @@ class OutputKind(_CellKind):
     model = OutputQuestion
 
     def prepare(self, q: OutputQuestion, assignment: Any) -> Any:
-        return np.atleast_1d(np.asarray(_evaluate_plain(q.reference, q.id, reference_module(assignment)), dtype=np.float64))
+        return np.atleast_1d(np.asarray(evaluate_reference(q.reference, q.id, reference_module(assignment)), dtype=np.float64))
 
     async def check(self, q: OutputQuestion, expected: Any, ctx: CheckContext) -> QuestionOutcome:
-        index = _cell_of(ctx, q.after)
+        index = last_code_cell(ctx.notebook, q.after)
         if index is None:
             return _missing(q, f"No cell containing `{q.after}` was found.")
         cell = ctx.notebook.cells[index]
@@ -177,14 +173,14 @@ class FigureKind(_CellKind):
         matplotlib.use("Agg", force=True)
         import matplotlib.pyplot as plt
 
-        fig = _evaluate_plain(q.reference, q.id, reference_module(assignment))
+        fig = evaluate_reference(q.reference, q.id, reference_module(assignment))
         try:
             return _png_of(fig)
         finally:
             plt.close("all")
 
     async def check(self, q: FigureQuestion, reference_png: str | None, ctx: CheckContext) -> QuestionOutcome:
-        index = _cell_of(ctx, q.after)
+        index = last_code_cell(ctx.notebook, q.after)
         if index is None:
             return _missing(q, f"No cell containing `{q.after}` was found: it should draw the figure.")
         images = [o["data"]["image/png"] for o in ctx.notebook.cells[index].get("outputs", [])

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 
-from .. import results as R
 from ..results import GradeResult, as_number
 from . import register
 
@@ -46,12 +45,12 @@ def render_html(result: GradeResult, *, color: bool = False) -> str:
         out += [f"<li>cell {ev.cell_index + 1}: {e(ev.message)}</li>" for ev in result.events]
         out.append("</ul>")
     shown = [q for q in result.questions
-             if (q.feedback and (q.status != R.PASSED or q.score < q.max_score)) or (q.details or {}).get("figures")]
+             if q.has_advice or (q.details or {}).get("figures")]
     if shown:
         out.append("<h2>Question by question</h2>")
     for q in shown:
         out.append(f"<h3>{e(q.title or q.id)} ({as_number(q.score)} / {as_number(q.max_score)}, {e(q.status)})</h3>")
-        if q.feedback and (q.status != R.PASSED or q.score < q.max_score):
+        if q.has_advice:
             out.append(f"<pre>{e(q.feedback)}</pre>")
         out.append(_figures(q))
     if result.needs_review:

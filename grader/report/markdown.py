@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from .. import results as R
 from ..results import GradeResult, as_number
 from . import register
 
@@ -20,7 +19,7 @@ def render_markdown(result: GradeResult, *, color: bool = False) -> str:
     if result.events:
         lines += ["", "## While running your notebook", ""]
         lines += [f"- cell {e.cell_index + 1}: {e.message}" for e in result.events]
-    todo = [q for q in result.questions if q.feedback and (q.status != R.PASSED or q.score < q.max_score)]
+    todo = [q for q in result.questions if q.has_advice]
     if todo:
         lines += ["", "## What to fix", ""]
         for q in todo:

@@ -39,7 +39,7 @@ def render_text(result: GradeResult, *, color: bool = False) -> str:
         table.add_row(q.id, f"{as_number(q.score)}/{as_number(q.max_score)}", Text(q.status, style=style))
     console.print(table)
     console.print(Text(f"Total: {as_number(result.score)}/{as_number(result.max_score)}", style="bold"))
-    needing = [q for q in result.questions if q.feedback and (q.status != R.PASSED or q.score < q.max_score)]
+    needing = [q for q in result.questions if q.has_advice]
     notes = [q for q in result.questions if q.feedback and q not in needing]
     if result.events:
         console.print(Text("\nWhile running the notebook", style="bold"))
