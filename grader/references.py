@@ -18,6 +18,7 @@ from typing import Any
 from .errors import SpecError
 
 _LOADED: dict[Path, ModuleType] = {}
+_SOURCES: dict[Path, str] = {}
 
 
 def reference_module(assignment: Any) -> ModuleType | None:
@@ -38,7 +39,14 @@ def reference_module(assignment: Any) -> ModuleType | None:
             sys.modules.pop(name, None)
             raise SpecError(f"{path}: failed to import: {type(e).__name__}: {e}") from None
         _LOADED[path] = module
+        _SOURCES[path] = path.read_text(encoding="utf-8")
     return _LOADED[path]
+
+
+def reference_source(assignment: Any) -> str | None:
+    """The text of the assignment's reference.py (loaded with the module), to run inside a kernel."""
+    module = reference_module(assignment)
+    return None if module is None else _SOURCES[Path(module.__file__).resolve()]
 
 
 def resolve(dotted: str, assignment: Any, what: str) -> Any:
