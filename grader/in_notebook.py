@@ -27,10 +27,9 @@ class CheckReport:
 
 def _this_notebook() -> Path | None:
     """The notebook the calling kernel belongs to, where the front end says so."""
-    for name in ("JPY_SESSION_NAME",):  # set for kernels by jupyter_server >= 2
-        value = os.environ.get(name)
-        if value and value.endswith(".ipynb") and Path(value).is_file():
-            return Path(value)
+    value = os.environ.get("JPY_SESSION_NAME")  # set for kernels by jupyter_server >= 2
+    if value and value.endswith(".ipynb") and Path(value).is_file():
+        return Path(value)
     try:
         from IPython import get_ipython
 

@@ -119,6 +119,7 @@ def main(request_json):  # noqa: C901 - one flat protocol handler reads best her
         def __init__(self):
             self.names = set()
             self.mode = None
+            self.original_init = None  # torch.optim.Optimizer.__init__, while it is wrapped
 
         def __enter__(self):
             if torch is None or not request.get("trace"):
@@ -133,15 +134,13 @@ def main(request_json):  # noqa: C901 - one flat protocol handler reads best her
 
             optim = sys.modules.get("torch.optim")
             if optim is not None:
-                base = optim.Optimizer
-                self.original_init = base.__init__
-                original = self.original_init
+                original = self.original_init = optim.Optimizer.__init__
 
                 def init(opt, *a, **k):
                     names.add(f"torch.optim.{type(opt).__name__}")
                     return original(opt, *a, **k)
 
-                base.__init__ = init
+                optim.Optimizer.__init__ = init
             self.mode = _Mode()
             self.mode.__enter__()
             return self
@@ -150,9 +149,9 @@ def main(request_json):  # noqa: C901 - one flat protocol handler reads best her
             if self.mode is not None:
                 self.mode.__exit__(*exc)
                 self.mode = None
-                optim = sys.modules.get("torch.optim")
-                if optim is not None and hasattr(self, "original_init"):
-                    optim.Optimizer.__init__ = self.original_init
+            if self.original_init is not None:
+                sys.modules["torch.optim"].Optimizer.__init__ = self.original_init
+                self.original_init = None
             return False
 
     def failure(exc):

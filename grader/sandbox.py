@@ -12,8 +12,11 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
+import uuid
 from dataclasses import dataclass
 
 
@@ -132,8 +135,6 @@ class PidsCgroup:
 
     @classmethod
     def create(cls, limit: int) -> "PidsCgroup | None":
-        import uuid
-
         for base in _pids_hierarchies():
             _sweep(base)
             path = os.path.join(base, f"grader-{os.getpid()}-{uuid.uuid4().hex[:8]}")
@@ -169,8 +170,6 @@ class PidsCgroup:
         return 0
 
     def kill_all(self) -> None:
-        import signal
-
         for _ in range(20):  # a forking process may add members while we kill: repeat until empty
             try:
                 with open(os.path.join(self.path, "cgroup.procs")) as f:
@@ -184,8 +183,6 @@ class PidsCgroup:
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
-            import time
-
             time.sleep(0.02)
 
     def remove(self) -> None:
@@ -197,8 +194,6 @@ class PidsCgroup:
             except FileNotFoundError:
                 return
             except OSError:
-                import time
-
                 time.sleep(0.02)  # the last members are still being reaped
 
 

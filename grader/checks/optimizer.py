@@ -182,15 +182,14 @@ class OptimizerKind:
         response = await ctx.prober.call(q.optimizer, runs=[p.run for p in prepared], trace=bool(q.forbid or q.require))
         if response.status != "ok":
             return _unusable(_AsCode(q), [_AsProbe(s) for s in q.settings], response, ctx)
-        verdicts: dict[str, list[str]] = {name: [] for name in settings}
+        problems: dict[str, list[tuple[str, bool]]] = {name: [] for name in settings}  # (what differs, it raised)
         for p, result in zip(prepared, response.calls):
             problem = self._judge(q, p, result)
             if problem:
-                verdicts[p.setting.name].append(problem)
-        checks = [CheckOutcome(name, not problems, feedback=problems[0] if problems else "",
-                               status=(R.ERROR if problems and " raised " in problems[0] else ""),
-                               hidden=settings[name].hidden)
-                  for name, problems in verdicts.items()]
+                problems[p.setting.name].append((problem, not result.ok))
+        checks = [CheckOutcome(name, not found, feedback=found[0][0] if found else "",
+                               status=R.ERROR if found and found[0][1] else "", hidden=settings[name].hidden)
+                  for name, found in problems.items()]
         feedback = ""
         if any(not r.cleared for r in response.calls if r.ok):
             feedback = (f"`{q.optimizer}.zero_grad()` left the gradients in place: after it, every parameter's "
@@ -205,8 +204,8 @@ class OptimizerKind:
         where = f"With {setting} on {p.problem.describe()}"
         if not result.ok:
             when = "when constructed" if result.step == 0 else f"at step {result.step}"
-            err = describe_error(_AsCode(q), result.error or {}, "")
-            return f"{where}: {err.replace(f'`{_AsCode(q).call_signature}`', f'`{q.optimizer}`', 1)} ({when})."
+            err = describe_error(_AsCode(q, q.optimizer), result.error or {}, "")
+            return f"{where}: {err} ({when})."
         got = _trajectory(result, len(p.expected))
         if isinstance(got, str):
             return f"{where}: {got}"
@@ -218,7 +217,7 @@ class OptimizerKind:
         exp, rec = p.expected[i][k].ravel(), got[i][k].ravel()
         text = (f"{where}: your parameters first differ from `{ref_name}`'s at step {k + 1} of {q.steps}: "
                 f"`{names[i]}` expected {_show(exp)}, got {_show(rec)}.")
-        if k + 1 >= 2 and step == (k, i) and not np.isfinite(rec).all():
+        if k >= 1 and not np.isfinite(rec).all():
             text += " They became NaN or inf."
         for mistake, traj in p.mistakes:
             if _first_divergence(got, traj, q.tolerance) is None:
@@ -258,9 +257,9 @@ def _show(a: np.ndarray, limit: int = 4) -> str:
 class _AsCode:
     """The optimizer question seen through the code-question wording helpers."""
 
-    def __init__(self, q: OptimizerQuestion) -> None:
+    def __init__(self, q: OptimizerQuestion, call: str | None = None) -> None:
         self.function = q.optimizer
-        self.call_signature = f"{q.optimizer}(params, ...)"
+        self.call_signature = call or f"{q.optimizer}(params, ...)"
 
 
 class _AsProbe:
