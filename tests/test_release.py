@@ -58,7 +58,7 @@ def test_release_to_stdout_and_bad_assignment() -> None:
 
 
 @pytest.mark.notebook
-@pytest.mark.parametrize("aid", COURSE + ["derivatives-activations"])
+@pytest.mark.parametrize("aid", COURSE + ["derivatives-activations", "udl-6-5-adam"])  # the last: a `starter:` file
 def test_validate_proves_each_bundled_assignment(aid: str) -> None:
     proc = run_cli("validate", aid)
     assert proc.returncode == 0, proc.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,35 @@ def test_rubric_naming_a_missing_question(tmp_path: Path) -> None:
     (tmp_path / "toy-rubric.yaml").write_text("assignment: toy\nquestions:\n  qq: {points: 2}\n")
     proc = run_cli("validate", str(tmp_path / "toy.yaml"))
     assert proc.returncode == 2 and "questions.qq: no such question in toy (questions: q)" in proc.stderr
+
+
+OPT_YAML = (ROOT / "assignments" / "optimizers.yaml").read_text()
+AUTOGRAD_YAML = (ROOT / "assignments" / "autograd.yaml").read_text()
+
+
+@pytest.mark.parametrize("name, text, needle", [
+    ("optimizers", OPT_YAML.replace("    reference: torch.optim.SGD\n", "    reference: torch.optim.SGDD\n"),
+     "question SGD: reference: torch.optim has no 'SGDD'"),
+    ("optimizers", OPT_YAML.replace("{reference: ref.SGDMomentumAverage,", "{reference: ref.NoSuchClass,"),
+     "question SGD: mistakes: ref has no 'NoSuchClass'"),
+    ("autograd", AUTOGRAD_YAML.replace("probe_builder: ref.linear_problem", "probe_builder: ref.no_builder"),
+     "question linear_mse_grads: probe_builder: ref has no 'no_builder'"),
+    ("autograd", AUTOGRAD_YAML.replace("require: *autograd\n    probes:\n      - {name: lecture, label: \"the lecture's example x",
+                                       "isolate: [missing_helper]\n    require: *autograd\n    probes:\n"
+                                       "      - {name: lecture, label: \"the lecture's example x"),
+     "question mse_grad_w: isolate needs missing_helper"),
+    ("extended", "extends: activations.yaml\nexclude: [nope]\nid: x\ntitle: X\n", "exclude: no question 'nope'"),
+    ("extended", "extends: no-such-base.yaml\nid: x\ntitle: X\n", "no-such-base.yaml: file not found"),
+])
+def test_bad_new_fields_are_one_line_naming_the_place(tmp_path: Path, name: str, text: str, needle: str) -> None:
+    """References to reference.py, torch.optim classes, probe builders, isolated helpers and base specs."""
+    src = ROOT / "assignments"
+    for folder in ("optimizers", "autograd"):
+        shutil.copytree(src / folder, tmp_path / folder)
+    (tmp_path / "activations.yaml").write_text((src / "activations.yaml").read_text())
+    assert text.count("SGDD") + text.count("NoSuchClass") + text.count("no_builder") + text.count("missing_helper") \
+        + text.count("nope") + text.count("no-such-base") == 1, "the edit did not apply"
+    (tmp_path / f"{name}.yaml").write_text(text)
+    proc = run_cli("validate", "--no-run", str(tmp_path / f"{name}.yaml"))
+    assert proc.returncode == 2, proc.stdout
+    assert needle in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
