@@ -18,7 +18,13 @@ from sympy.core.function import AppliedUndef
 
 from .expected import Definition, function_names, parse_definitions, parse_sympy
 from .parser import ARG, LatexParseError, ParserConfig, parse_all
-from .rewrite import alias_map, apply_aliases, default_arguments, fill_bare_functions, substitute_definitions
+from .rewrite import (
+    alias_map,
+    apply_aliases,
+    default_arguments,
+    fill_bare_functions,
+    substitute_definitions,
+)
 from .target import _is_loss
 
 _HEAVISIDE = re.compile(r"heaviside|(unit|step)[ -]+(step|function)", re.I)
