@@ -10,7 +10,10 @@ was (not) accepted. It never raises for student input and never runs past
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass
+from typing import Any
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
@@ -19,10 +22,10 @@ from . import feedback as fb
 from .equivalence import decide
 from .extract import Extraction, extract
 from .form import form_problem
-from .sampling import make_plan
 from .parser import LatexParseError
 from .question import Question
 from .rewrite import local_definitions, substitute_definitions, unify_indices
+from .sampling import make_plan
 from .select import Choice, Selector
 from .target import TargetMatcher
 from .timer import CheckTimeout, Deadline, time_limit
@@ -51,6 +54,18 @@ class _Progress:
     parsed: str | None = None
 
 
+def question_for(expected_sympy_text: str, **settings: Any) -> Question:
+    """The author's side of a question, parsed once per process (cached by its settings): a
+    class of 300 answers to one question parses the expected answer once, not 300 times.
+    Raises ValueError for invalid author input."""
+    return _question(expected_sympy_text, json.dumps(settings, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=256)
+def _question(expected_sympy_text: str, settings_json: str) -> Question:
+    return Question.build(expected_sympy_text, **json.loads(settings_json))
+
+
 def check_answer(answer_markdown_text: str, expected_sympy_text: str, *, definitions: dict[str, str] | None = None,
                  target: str | None = None, aliases: dict[str, list[str]] | None = None,
                  assumptions: dict[str, dict] | None = None, conventions: list[dict] | None = None,
@@ -61,8 +76,8 @@ def check_answer(answer_markdown_text: str, expected_sympy_text: str, *, definit
     Raises ValueError only for invalid author input (expected, definitions,
     target, mistakes); every student input gives a SymbolicResult.
     """
-    q = Question.build(expected_sympy_text, definitions=definitions, target=target, aliases=aliases,
-                       assumptions=assumptions, conventions=conventions, form=form, mistakes=mistakes)
+    q = question_for(expected_sympy_text, definitions=definitions, target=target, aliases=aliases,
+                     assumptions=assumptions, conventions=conventions, form=form, mistakes=mistakes)
     progress = _Progress()
     try:
         with time_limit(timeout) as deadline:
