@@ -289,7 +289,7 @@ def gradebook(out: Path) -> tuple[list[tuple], dict[str, dict[str, tuple[float, 
 
 
 def sandbox_state() -> str:
-    from grader.sandbox import bubblewrap
+    from grader.kernel.sandbox import bubblewrap
 
     return "bubblewrap" if bubblewrap() else "fallback (no bubblewrap)"
 

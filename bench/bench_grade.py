@@ -36,7 +36,7 @@ def timed(cmd: list[str]) -> float:
 
 
 def sandbox_state() -> str:
-    from grader.sandbox import bubblewrap
+    from grader.kernel.sandbox import bubblewrap
 
     return "bubblewrap" if bubblewrap() else "fallback (no bubblewrap)"
 

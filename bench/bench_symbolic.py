@@ -43,9 +43,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader.symbolic import check_answer  # noqa: E402
-from grader.symbolic.expected import parse_sympy  # noqa: E402
-from grader.symbolic.timer import CheckTimeout, time_limit  # noqa: E402
+from grader.symbolic import check_answer
+from grader.symbolic.expected import parse_sympy
+from grader.symbolic.timer import CheckTimeout, time_limit
 
 GRADED = ("correct", "wrong", "wrong_form", "known_mistake")
 ACCEPT = ("correct", "wrong_form")  # labels a contender should accept; every other label: reject
@@ -94,8 +94,8 @@ def report_times(times: list[float]) -> None:
 
 def report_lark(rows: list[dict]) -> None:
     try:
-        from sympy.parsing.latex import parse_latex
         import lark  # noqa: F401
+        from sympy.parsing.latex import parse_latex
     except ImportError:
         print("sympy parse_latex(backend='lark'): not available (pip install lark, or --lark-path DIR)")
         return

@@ -10,7 +10,6 @@ whether any cell raised. Outputs are not written back.
 import argparse
 import asyncio
 import os
-import sys
 import time
 
 import nbformat

@@ -1,13 +1,12 @@
 """grader: an autograder for deep-learning-fundamentals notebooks.
 
-The path of a submission: load spec -> read notebook -> execute -> probe -> check -> score -> report.
+The path of a submission, one package per stage: spec (the assignment) -> notebook (the
+submission as text) -> kernel (run it sandboxed, probe it) -> kinds (judge each question) ->
+grading (score it) -> report (render it); workflows (batch, ci, validate, release, ...) and the
+cli sit on top.
 """
 
-__version__ = "0.1.0"
+from grader.version import __version__
+from grader.workflows.in_notebook import check_notebook  # the one call students make from a cell
 
-
-def check_notebook(*args, **kwargs):  # noqa: ANN002, ANN003 - see grader.in_notebook.check_notebook
-    """Run the public checks on this notebook from one of its cells (see grader.in_notebook)."""
-    from .in_notebook import check_notebook as _check
-
-    return _check(*args, **kwargs)
+__all__ = ["__version__", "check_notebook"]

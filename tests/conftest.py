@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from grader.assignments import resolve_assignment
-from grader.pipeline import grade_notebook
+from grader.grading.pipeline import grade_notebook
+from grader.kinds import load_assignment
 from grader.results import GradeResult
-from grader.spec import load_assignment
+from grader.spec.find import resolve_assignment
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "examples" / "derivatives_activations_solved.ipynb"

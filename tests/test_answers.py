@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from grader.answers import find_answer
+from grader.notebook.answers import find_answer
 
 PROMPT = "Calculate the derivative of ReLU"
 OTHER = "calculate the derivative with respect to"

@@ -13,7 +13,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, SEED, run_cli
 from variants import BUGGY
 

@@ -6,7 +6,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, SEED, run_cli
 
 STARTER = ROOT / "examples" / "derivatives_activations_starter.ipynb"

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import SEED, cli_json, run_cli
 
 SEED_QUESTIONS = {

@@ -8,7 +8,6 @@ from __future__ import annotations
 import importlib
 
 import pytest
-
 from conftest import grade
 from variants import Variant, assert_verdicts
 

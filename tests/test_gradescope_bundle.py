@@ -10,7 +10,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import SEED, run_cli
 
 GRADE = str(Path(sys.executable).parent / "grade")
@@ -57,3 +56,40 @@ def test_bundle_explains_an_empty_or_broken_submission(autograder: Path) -> None
     (autograder / "submission" / "broken.ipynb").write_text("{nope")
     doc = _run(autograder)
     assert doc["score"] == 0 and "could not be graded" in doc["output"] and "invalid JSON" in doc["output"]
+
+
+def _bundled_with_solutions() -> list[str]:
+    from grader.kinds import load_assignment
+    from grader.spec.find import bundled_assignments
+
+    return sorted(aid for aid, path in bundled_assignments().items() if load_assignment(path).solution_path)
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("aid", _bundled_with_solutions())
+def test_every_bundle_grades_its_solution_from_the_unzipped_copy_alone(aid: str, tmp_path: Path) -> None:
+    """The zip is self-contained: its own grader source (not the repo's), its flattened YAML, rubric,
+    starter and reference files; run from a folder with nothing else in it, the solution gets full marks."""
+    from grader.kinds import load_assignment
+    from grader.spec.find import resolve_assignment
+
+    z = tmp_path / "autograder.zip"
+    proc = run_cli("gradescope-bundle", aid, "-o", str(z))
+    assert proc.returncode == 0, proc.stderr
+    source = tmp_path / "source"
+    with zipfile.ZipFile(z) as zf:
+        zf.extractall(source)
+    assert "extends" not in (source / "assignment.yaml").read_text()
+    solution = tmp_path / "work" / "solution.ipynb"
+    solution.parent.mkdir()
+    solution.write_bytes(load_assignment(resolve_assignment(aid)).solution_path.read_bytes())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PYTHONPATH"] = str(source / "grader_src")  # the zip's own grader, ahead of the installed one
+    code = ("import grader, json, sys; assert grader.__file__.startswith(sys.argv[1]), grader.__file__; "
+            "from grader.cli import main; sys.exit(main(sys.argv[2:]))")
+    out = subprocess.run([sys.executable, "-c", code, str(source), str(solution), "-a", str(source / "assignment.yaml"),
+                          "-f", "json"], capture_output=True, text=True, cwd=solution.parent, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    lost = {q["id"]: q["feedback"] for q in doc["questions"] if q["score"] != q["max_score"]}
+    assert doc["score"] == doc["max_score"] and not lost, lost

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import by_id
-from grader.pipeline import grade_notebook
+
+from grader.grading.pipeline import grade_notebook
+from grader.kinds import load_assignment
 from grader.report import render
-from grader.spec import load_assignment
 
 pytestmark = pytest.mark.notebook
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import ROOT, run_cli
-from grader.assignments import resolve_assignment
-from grader.release import starter_text
-from grader.spec import load_assignment
+
+from grader.kinds import load_assignment
+from grader.spec.find import resolve_assignment
+from grader.workflows.release import starter_text
 
 COURSE = ["activations", "activations-numpy", "losses", "optimizers", "autograd"]
 

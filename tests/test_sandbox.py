@@ -13,12 +13,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import ROOT
-from grader.execute import KernelSession, Limits
-from grader.pipeline import grade_notebook
-from grader.sandbox import bubblewrap
-from grader.spec import load_assignment
+
+from grader.grading.pipeline import grade_notebook
+from grader.kernel.limits import Limits
+from grader.kernel.sandbox import bubblewrap
+from grader.kernel.session import KernelSession
+from grader.kinds import load_assignment
 
 RELU_ONLY = """
 id: relu-only
@@ -38,7 +39,7 @@ SPY = [
     "import os, socket, subprocess, json\nseen = {}",
     "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=2); seen['network'] = 'open'\n"
     "except Exception as e:\n    seen['network'] = type(e).__name__",
-    "seen['repo_visible'] = os.path.exists(REPO + '/grader/pipeline.py')\n"
+    "seen['repo_visible'] = os.path.exists(REPO + '/grader/grading/pipeline.py')\n"
     "seen['submission_dir_visible'] = os.path.exists(SUBDIR + '/secret-answers.txt')",
     "try:\n    open(SUBDIR + '/../planted.txt', 'w').write('x'); seen['write_outside'] = 'written'\n"
     "except Exception as e:\n    seen['write_outside'] = type(e).__name__",
@@ -111,7 +112,7 @@ def test_fallback_without_sandbox_still_scrubs_env_and_grades(tmp_path: Path, mo
 
 
 def _cgroups_available() -> bool:
-    from grader.sandbox import PidsCgroup
+    from grader.kernel.cgroup import PidsCgroup
 
     cg = PidsCgroup.create(8)
     if cg is None:
@@ -255,7 +256,7 @@ def test_a_wrong_answer_cannot_be_dressed_up_as_right(trick: str, tmp_path: Path
 
 @pytest.mark.skipif(not _cgroups_available(), reason="no writable pids cgroup on this machine")
 def test_cgroups_of_killed_graders_are_swept_and_live_ones_kept() -> None:
-    from grader.sandbox import PidsCgroup, _pids_hierarchies
+    from grader.kernel.cgroup import PidsCgroup, _pids_hierarchies
 
     base = _pids_hierarchies()[0]
     dead = Path(base) / "grader-999999-0badf00d"  # no such pid: its grader was killed

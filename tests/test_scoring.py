@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from grader.checks.base import CheckOutcome, QuestionOutcome
 from grader.errors import SpecError
+from grader.grading.score import score_question
+from grader.kinds import load_assignment
+from grader.kinds.base import CheckOutcome, QuestionOutcome
 from grader.results import as_number
-from grader.score import score_question
-from grader.spec import Rubric, load_assignment, load_rubric
+from grader.spec import Rubric, load_rubric
 
 ASSIGNMENT = """\
 id: toy
@@ -88,7 +89,7 @@ def test_rubric_errors_name_the_place(toy, tmp_path: Path, rubric_text: str, nee
 
 
 def test_bundled_rubric_matches_bundled_assignment() -> None:
-    from grader.assignments import resolve_assignment, rubric_for
+    from grader.spec.find import resolve_assignment, rubric_for
     a = load_assignment(resolve_assignment("derivatives-activations"))
     rubric = rubric_for(a)
     total = sum(score_question(q, QuestionOutcome([CheckOutcome(n, True) for n in q.check_names()]), rubric).max_score

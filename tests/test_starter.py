@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-
 from conftest import ROOT, by_id, run_cli
-from grader.assignments import resolve_assignment
-from grader.pipeline import grade_notebook
+
+from grader.grading.pipeline import grade_notebook
 
 STARTER = ROOT / "examples" / "derivatives_activations_starter.ipynb"
 

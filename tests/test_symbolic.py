@@ -15,11 +15,17 @@ import pytest
 import sympy as sp
 import yaml
 
-from grader.answers import find_answer
-from grader.checks.symbolic import SymbolicQuestion
-from grader.notebook import read_notebook
-from grader.spec import load_assignment
-from grader.symbolic import LatexParseError, SymbolicResult, check_answer, extract_answer, latex_to_sympy
+from grader.kinds import load_assignment
+from grader.kinds.symbolic import SymbolicQuestion
+from grader.notebook.answers import find_answer
+from grader.notebook.read import read_notebook
+from grader.symbolic import (
+    LatexParseError,
+    SymbolicResult,
+    check_answer,
+    extract_answer,
+    latex_to_sympy,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = yaml.safe_load((ROOT / "tests" / "symbolic_corpus.yaml").read_text(encoding="utf-8"))

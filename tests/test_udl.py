@@ -9,13 +9,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import run_cli
-from grader.assignments import choose_assignment
-from grader.notebook import read_notebook
-from grader.pipeline import grade_notebook
 from variants import assert_verdicts
 from variants_udl import BLANKS, BUGGY, SOLUTIONS
+
+from grader.grading.choose import choose_assignment
+from grader.grading.pipeline import grade_notebook
+from grader.notebook.read import read_notebook
 
 pytestmark = pytest.mark.notebook
 

@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, run_cli
 
 SEED_YAML = (ROOT / "assignments" / "derivatives-activations.yaml").read_text()

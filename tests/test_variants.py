@@ -4,7 +4,6 @@ feedback that says why; correct-but-different variants keep full marks."""
 from __future__ import annotations
 
 import pytest
-
 from conftest import grade
 from variants import BUGGY, CORRECT, Variant, assert_verdicts
 

@@ -7,7 +7,7 @@ import base64
 import numpy as np
 import pytest
 
-from grader.wire import MAX_ELEMENTS, WireError, decode_value, encode_array
+from grader.kernel.wire import MAX_ELEMENTS, WireError, decode_value, encode_array
 
 
 def test_roundtrip_preserves_dtype_shape_and_values() -> None:

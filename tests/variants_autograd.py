@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from variants import Variant, variants_of
+from variants import variants_of
 
 ROOT = Path(__file__).resolve().parents[1]
 AUTOGRAD_SEED = ROOT / "examples" / "autograd_solution.ipynb"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from variants import Variant, variants_of
+from variants import variants_of
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = ROOT / "examples" / "losses_solution.ipynb"

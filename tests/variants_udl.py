@@ -1,5 +1,5 @@
 """Single-bug variants of the Understanding Deep Learning notebooks (udlbook/udlbook), built at test
-time by exact text edits of the solutions in tests/udl/.
+time by exact text edits of the solutions shipped in assignments/udl-*/.
 
 Same rules as variants.py: every `old` must occur exactly once in the solution notebook (markdown
 cells included), `broken` lists what must lose points with needles `[]`, everything else must keep
@@ -24,11 +24,12 @@ from pathlib import Path
 from variants import Variant
 
 ROOT = Path(__file__).resolve().parents[1]
-UDL = ROOT / "tests" / "udl"
 NOTEBOOKS = ("udl_3_4_activations", "udl_5_2_bce", "udl_6_4_momentum", "udl_6_5_adam")
+# each assignment ships its own starter (the blank) and solution: assignments/udl-6-5-adam/...
+_FOLDERS = {n: ROOT / "assignments" / n.replace("_", "-") for n in NOTEBOOKS}
 
-SOLUTIONS = {n: UDL / f"{n}_solution.ipynb" for n in NOTEBOOKS}
-BLANKS = {n: UDL / f"{n}_blank.ipynb" for n in NOTEBOOKS}
+SOLUTIONS = {n: _FOLDERS[n] / "solution.ipynb" for n in NOTEBOOKS}
+BLANKS = {n: _FOLDERS[n] / "starter.ipynb" for n in NOTEBOOKS}
 
 
 def _variants(notebook: str, specs: list[tuple]) -> list[Variant]:

@@ -10,6 +10,9 @@ import importlib
 import sys
 from typing import Callable
 
+from grader.version import __version__
+from grader.errors import GraderInputError
+
 # verb -> module under grader.cli exposing add_arguments(parser) and run(args) -> int
 VERBS: dict[str, tuple[str, str]] = {
     "grade": ("grade", "grade one notebook (the default verb)"),
@@ -38,14 +41,12 @@ def _top_help() -> str:
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    from ..errors import GraderInputError
 
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
         print(_top_help())
         return EXIT_OK if argv else EXIT_INPUT
     if argv[0] == "--version":
-        from .. import __version__
         print(f"grade {__version__}")
         return EXIT_OK
     verb = argv.pop(0) if argv[0] in VERBS else "grade"

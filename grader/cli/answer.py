@@ -21,7 +21,11 @@ import json
 import sys
 from typing import Any
 
-from ..errors import GraderInputError
+from grader.errors import GraderInputError
+from grader.kinds import load_assignment
+from grader.kinds.symbolic import SymbolicQuestion
+from grader.spec.find import resolve_assignment
+from grader.symbolic import check_answer
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -49,10 +53,6 @@ def _pairs(items: list[str], flag: str) -> dict[str, str]:
 
 
 def _question_settings(args: argparse.Namespace) -> dict[str, Any]:
-    from ..assignments import resolve_assignment
-    from ..checks.symbolic import SymbolicQuestion
-    from ..spec import load_assignment
-
     if not args.question:
         raise GraderInputError("--assignment needs --question ID (a symbolic question)")
     assignment = load_assignment(resolve_assignment(args.assignment))
@@ -61,15 +61,10 @@ def _question_settings(args: argparse.Namespace) -> dict[str, Any]:
     if q is None:
         raise GraderInputError(f"{assignment.id} has no symbolic question {args.question!r}; "
                                f"its symbolic questions: {', '.join(symbolic) or 'none'}")
-    return {"expected": q.expected, "definitions": q.definitions or None, "target": q.target,
-            "aliases": q.aliases or None, "assumptions": q.assumptions or None,
-            "conventions": q.conventions or None, "form": q.form,
-            "mistakes": [m.model_dump() for m in q.mistakes] or None, "timeout": q.timeout}
+    return {"expected": q.expected, **q.settings(), "timeout": q.timeout}
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..symbolic import check_answer
-
     if args.assignment:
         settings = _question_settings(args)
     elif args.question:

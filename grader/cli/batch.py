@@ -18,8 +18,22 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from .limits import add_limit_arguments, limits_from
+from grader.cli.limits import add_limit_arguments, limits_from
+from grader.errors import GraderInputError
+from grader.files import write_atomic
+from grader.kinds import open_bundle
+from grader.report import render
+from grader.workflows.batch.class_report import write_report
+from grader.workflows.batch.discover import find_submissions
+from grader.workflows.batch.export import (
+    write_csv,
+    write_failure_feedback,
+    write_feedback,
+)
+from grader.workflows.batch.gradebook import Gradebook
+from grader.workflows.batch.run import Progress, grade_batch
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -39,27 +53,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from ..assignments import resolve_assignment, rubric_for
-    from ..batch.class_report import write_report
-    from ..batch.discover import find_submissions
-    from ..batch.export import write_csv, write_failure_feedback, write_feedback
-    from ..batch.gradebook import Gradebook
-    from ..batch.run import Progress, grade_batch
-    from ..errors import GraderInputError
-    from ..files import write_atomic
-    from ..report import render
-    from ..spec import load_assignment
-
     if args.workers is not None and args.workers < 1:
         raise GraderInputError("--workers must be at least 1")
     limits = limits_from(args)
     out = Path(args.output)
     if out.exists() and not out.is_dir():
         raise GraderInputError(f"-o {args.output}: exists and is not a folder")
-    assignment = load_assignment(resolve_assignment(args.assignment))
-    rubric = rubric_for(assignment)
+    bundle = open_bundle(args.assignment)
+    assignment = bundle.assignment
     subs = find_submissions(args.paths, unpack_to=out / "unpacked", student_pattern=args.student_pattern)
     book = Gradebook(out / "gradebook.sqlite")
     failed: list[str] = []
@@ -73,7 +74,13 @@ def run(args: argparse.Namespace) -> int:
     counts = {"graded": 0, "failed": 0, "skipped": 0}
     progress = task = None
     if show:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+        from rich.progress import Progress as Bar
         progress = Bar(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[status]}"),
                        TimeRemainingColumn(), transient=False)
         task = progress.add_task("grading", total=len(subs), status="")
@@ -88,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
                                                     f"{counts['skipped']} unchanged")
 
     try:
-        grade_batch(subs, assignment, rubric, book, workers=args.workers, regrade=args.regrade, limits=limits,
+        grade_batch(subs, bundle, book, workers=args.workers, regrade=args.regrade, limits=limits,
                     scheduler=args.scheduler, on_progress=on_progress, on_result=on_result)
     finally:
         if progress is not None:

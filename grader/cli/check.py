@@ -15,6 +15,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from grader.kinds import load_assignment
+from grader.spec.find import resolve_assignment
+from grader.workflows.selfcheck import self_check
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("notebook", help="your notebook")
@@ -22,10 +26,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..assignments import resolve_assignment
-    from ..selfcheck import self_check
-    from ..spec import load_assignment
-
     assignment = load_assignment(resolve_assignment(args.assignment)) if args.assignment else None
     report = self_check(args.notebook, assignment)
     print(report.text())

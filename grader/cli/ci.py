@@ -19,6 +19,22 @@ import os
 import sys
 from pathlib import Path
 
+from grader.cli.output import write_output
+from grader.errors import GraderInputError
+from grader.grading.pipeline import grade_notebook
+from grader.kinds import load_assignment
+from grader.report.junit import junit_xml
+from grader.spec.find import resolve_assignment
+from grader.workflows.ci import (
+    Target,
+    annotations,
+    find_config,
+    load_config,
+    passed,
+    shown,
+    step_summary,
+)
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help="notebooks to grade (default: from the config)")
@@ -32,14 +48,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..assignments import resolve_assignment
-    from ..ci import Target, annotations, find_config, load_config, passed, shown, step_summary
-    from ..errors import GraderInputError
-    from ..pipeline import grade_notebook
-    from ..report.junit import junit_xml
-    from ..spec import load_assignment
-    from .output import write_output
-
     if args.min_score is not None and not 0 <= args.min_score <= 1:
         raise GraderInputError("--min-score must be a fraction between 0 and 1")
     if args.notebooks:

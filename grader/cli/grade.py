@@ -11,12 +11,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .limits import add_limit_arguments, limits_from
+from grader.cli.limits import add_limit_arguments, limits_from
+from grader.cli.output import write_output
+from grader.grading.pipeline import grade_notebook
+from grader.kinds import load_assignment
+from grader.report import formats, render
+from grader.spec.find import resolve_assignment
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from ..report import formats
-
     p.add_argument("notebook", help="the submitted .ipynb notebook")
     p.add_argument("-a", "--assignment", metavar="ID|PATH",
                    help="assignment id (bundled) or YAML path; default: from the notebook's metadata or by matching")
@@ -27,12 +30,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..assignments import resolve_assignment
-    from ..pipeline import grade_notebook
-    from ..report import render
-    from ..spec import load_assignment
-    from .output import write_output
-
     limits = limits_from(args)
     assignment = load_assignment(resolve_assignment(args.assignment)) if args.assignment else None
     result = grade_notebook(args.notebook, assignment, limits=limits)

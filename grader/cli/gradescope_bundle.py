@@ -1,7 +1,9 @@
 """Build a Gradescope autograder zip for an assignment.
 
 Upload the zip as the assignment's "Autograder" (Ubuntu base image). Each submission's
-notebook is graded and the results shown to the student test by test.
+notebook is graded and the results shown to the student test by test. The zip is
+self-contained: the assignment (with `extends` flattened), its rubric, starter and reference
+files travel in it.
 
 examples:
   grade gradescope-bundle derivatives-activations -o autograder.zip
@@ -10,6 +12,11 @@ examples:
 from __future__ import annotations
 
 import argparse
+import sys
+
+from grader.cli.output import write_output
+from grader.kinds import open_bundle
+from grader.workflows.gradescope import build_bundle
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -18,16 +25,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-
-    from ..assignments import resolve_assignment, rubric_for
-    from ..gradescope_bundle import build_bundle
-    from ..spec import load_assignment
-    from .output import write_output
-
-    assignment = load_assignment(resolve_assignment(args.assignment))
-    rubric = rubric_for(assignment)
-    data = build_bundle(assignment, rubric.path)
+    bundle = open_bundle(args.assignment)
+    data = build_bundle(bundle)
     write_output(data, args.output)
-    print(f"wrote {args.output} ({len(data) // 1024} KiB) for {assignment.id}", file=sys.stderr)
+    print(f"wrote {args.output} ({len(data) // 1024} KiB) for {bundle.assignment.id}", file=sys.stderr)
     return 0

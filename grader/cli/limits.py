@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import GraderInputError
-from ..execute import Limits
+from grader.errors import GraderInputError
+from grader.kernel.limits import Limits
 
 GiB = 1024 ** 3
 

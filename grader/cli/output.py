@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..errors import GraderInputError
-from ..files import write_atomic
+from grader.errors import GraderInputError
+from grader.files import write_atomic
 
 
 def write_output(text: str | bytes, path: str | None) -> None:

@@ -15,6 +15,11 @@ from __future__ import annotations
 
 import argparse
 
+from grader.cli.output import write_output
+from grader.kinds import load_assignment
+from grader.spec.find import resolve_assignment
+from grader.workflows.release import starter_text
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("assignment", metavar="ID|PATH", help="a bundled assignment id or a YAML file")
@@ -22,11 +27,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..assignments import resolve_assignment
-    from ..release import starter_text
-    from ..spec import load_assignment
-    from .output import write_output
-
     assignment = load_assignment(resolve_assignment(args.assignment))
     write_output(starter_text(assignment), args.output)
     return 0

@@ -19,7 +19,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .limits import add_limit_arguments, limits_from
+from grader.cli.limits import add_limit_arguments, limits_from
+from grader.errors import GraderInputError
+from grader.kinds import open_bundle
+from grader.results import as_number
+from grader.workflows.validate import check_files, prove
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -29,18 +33,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..assignments import resolve_assignment
-    from ..errors import GraderInputError
-    from ..results import as_number
-    from ..spec import load_assignment
-    from ..validation import check_files, prove
-
     problems = 0
     for ref in args.assignments:
         try:
-            a = load_assignment(resolve_assignment(ref))
-            rubric = check_files(a)
-            proof = None if args.no_run else prove(a, rubric, limits_from(args))
+            bundle = open_bundle(ref)
+            a = bundle.assignment
+            rubric = check_files(bundle)
+            proof = None if args.no_run else prove(bundle, limits_from(args))
         except GraderInputError as e:
             problems += 1
             print(f"grade: error: {e}", file=sys.stderr)

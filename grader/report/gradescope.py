@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from ..results import PASSED, GradeResult, as_number
-from . import register
+from grader.report.registry import register
+from grader.results import PASSED, GradeResult, as_number
 
 
 @register("gradescope")

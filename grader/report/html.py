@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import html
 
-from ..results import GradeResult, as_number
-from . import register
+from grader.report.registry import register
+from grader.results import GradeResult, as_number
 
 _STYLE = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;line-height:1.4}"
           "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .5rem}"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..results import GradeResult, as_number
-from . import register
+from grader.report.registry import register
+from grader.results import GradeResult, as_number
 
 
 def to_dict(result: GradeResult) -> dict[str, Any]:

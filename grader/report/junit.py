@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from .. import results as R
-from ..results import GradeResult, as_number
-from . import register
+from grader import results as R
+from grader.report.registry import register
+from grader.results import GradeResult, as_number
 
 _SKIPPED = {R.NO_ANSWER, R.NOT_ATTEMPTED}  # nothing to judge yet: not a failure of the code
 _ERRORS = {R.ERROR, R.TIMEOUT, R.KERNEL_DIED}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..results import GradeResult, as_number
-from . import register
+from grader.report.registry import register
+from grader.results import GradeResult, as_number
 
 
 def _cell(text: str) -> str:

@@ -12,9 +12,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .. import results as R
-from ..results import GradeResult, as_number
-from . import register
+from grader import results as R
+from grader.report.registry import register
+from grader.results import GradeResult, as_number
 
 _STYLE = {R.PASSED: "green", R.PARTIAL: "yellow", R.FAILED: "red", R.ERROR: "red", R.MISSING: "red",
           R.NO_ANSWER: "red", R.NOT_ATTEMPTED: "red", R.TIMEOUT: "magenta", R.KERNEL_DIED: "magenta", R.UNPARSED: "cyan", R.UNDECIDED: "cyan"}

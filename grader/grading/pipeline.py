@@ -1,0 +1,126 @@
+"""Grade one notebook: load spec -> read notebook -> execute -> probe -> check -> score.
+
+The kernel starts first; while it runs the student's cells, the grader imports torch, builds
+probe inputs and references, and checks written answers, so that the grader's own work hides
+behind the notebook's execution instead of adding to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+import nbformat
+
+from grader.version import __version__
+from grader import results as R
+from grader.grading.attempt import mark_unattempted
+from grader.grading.choose import choose_assignment
+from grader.grading.score import score_question
+from grader.kernel.errors import KernelError
+from grader.kernel.limits import Limits
+from grader.kernel.probe import Prober
+from grader.kernel.session import KernelSession
+from grader.kinds import load_assignment
+from grader.kinds.base import CheckContext, CheckOutcome, QuestionKind, QuestionOutcome
+from grader.kinds.registry import get_kind
+from grader.notebook.read import read_notebook
+from grader.results import GradeResult
+from grader.spec.find import rubric_for
+from grader.spec.models import Assignment, QuestionBase, Rubric
+
+
+def _prepare_all(assignment: Assignment) -> dict[str, Any]:
+    return {q.id: get_kind(q.kind).prepare(q, assignment) for q in assignment.questions}
+
+
+async def _check(kind: QuestionKind, q: QuestionBase, prepared: Any, ctx: CheckContext) -> QuestionOutcome:
+    """One question's check; a grader bug there is flagged for review instead of sinking the notebook."""
+    try:
+        return await kind.check(q, prepared, ctx)
+    except Exception as e:  # noqa: BLE001 - isolate the failure to this question
+        note = (f"The grader could not check this question ({type(e).__name__}: {e}); "
+                "it is flagged for manual review.")
+        return QuestionOutcome([CheckOutcome(n, False, status=R.UNDECIDED) for n in q.check_names()],
+                               status=R.UNDECIDED, feedback=note, needs_review=True)
+
+
+def _watcher(assignment: Assignment, kinds: dict[str, QuestionKind], prober: Prober,
+             snapshots: dict[str, Any]) -> Callable[[int, nbformat.NotebookNode], Awaitable[None]] | None:
+    """Read the variables that state questions watch, right after the cell that builds them.
+
+    A snapshot is (cell index, values), or (cell index, the KernelError that stopped the read)."""
+    watches = [(q.id, w) for q in assignment.questions for w in kinds[q.id].watches(q)]
+    if not watches:
+        return None
+
+    async def after_cell(index: int, cell: nbformat.NotebookNode) -> None:
+        for qid, w in watches:
+            if w.marker in cell.source:
+                try:
+                    snapshots[qid] = (index, await prober.read(w.variables))
+                except KernelError as e:
+                    snapshots[qid] = (index, e)
+
+    return after_cell
+
+
+async def grade_notebook_async(
+    notebook: str | Path,
+    assignment: Assignment | None = None,
+    rubric: Rubric | None = None,
+    limits: Limits | None = None,
+) -> GradeResult:
+    t0 = time.perf_counter()
+    nb = read_notebook(notebook)
+    how = "given"
+    if assignment is None:
+        path, how = choose_assignment(nb)
+        assignment = load_assignment(path)
+    rubric = rubric or rubric_for(assignment)
+    kinds = {q.id: get_kind(q.kind) for q in assignment.questions}
+    timings: dict[str, float] = {}
+
+    session = KernelSession(limits, hide=[str(Path(notebook).resolve().parent)],
+                            figures=any(k.draws_figures for k in kinds.values()))
+    outcomes: dict[str, QuestionOutcome] = {}
+    try:
+        start = asyncio.create_task(session.start())
+        prepare = asyncio.create_task(asyncio.to_thread(_prepare_all, assignment))
+        await start
+        timings["kernel_start"] = time.perf_counter() - t0
+        snapshots: dict[str, Any] = {}
+        run = asyncio.create_task(session.run_notebook(nb, _watcher(assignment, kinds, Prober(session), snapshots)))
+        await asyncio.sleep(0)  # let the first cell go out before the grader busies itself
+        # Written answers need no kernel: check them while the notebook runs.
+        offline = CheckContext(nb, assignment, None, [])
+        for q in assignment.questions:
+            if not kinds[q.id].needs_kernel:
+                outcomes[q.id] = await _check(kinds[q.id], q, None, offline)
+        report = await run
+        timings["execute"] = report.seconds
+        prepared = await prepare
+        t1 = time.perf_counter()
+        ctx = CheckContext(nb, assignment, Prober(session), report.events, report.failure, snapshots)
+        for q in assignment.questions:
+            if kinds[q.id].needs_kernel:
+                outcomes[q.id] = await _check(kinds[q.id], q, prepared[q.id], ctx)
+        timings["probe"] = time.perf_counter() - t1
+    finally:
+        await session.close()
+    mark_unattempted(assignment, nb, outcomes)
+    questions = [score_question(q, outcomes[q.id], rubric) for q in assignment.questions]
+    timings["total"] = time.perf_counter() - t0
+    return GradeResult(
+        assignment=assignment.id, assignment_title=assignment.title, notebook=str(notebook), questions=questions,
+        events=session.report.events, assignment_source=how, timings=timings,
+        isolation=session.wrapped.isolation, grader_version=__version__,
+    )
+
+
+def grade_notebook(notebook: str | Path, assignment: Assignment | None = None, rubric: Rubric | None = None,
+                   limits: Limits | None = None) -> GradeResult:
+    """Synchronous entry point for library users."""
+    return asyncio.run(grade_notebook_async(notebook, assignment, rubric, limits))

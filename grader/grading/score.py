@@ -1,0 +1,67 @@
+"""Turn what the checks found into points, using the rubric. Exact arithmetic throughout."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from grader import results as R
+from grader.kinds.base import QuestionOutcome
+from grader.results import CheckResult, QuestionResult, exact
+from grader.spec.models import QuestionBase, Rubric
+
+
+def check_points(question: QuestionBase, rubric: Rubric) -> tuple[Fraction, dict[str, Fraction]]:
+    """The question's points and each check's share: explicit rubric points, the rest split evenly."""
+    rq = rubric.for_question(question.id)
+    total = exact(rq.points if rq.points is not None else question.points)
+    names = question.check_names()
+    explicit = {n: exact(c.points) for n, c in rq.checks.items() if c.points is not None}
+    rest = [n for n in names if n not in explicit]
+    share = (total - sum(explicit.values(), Fraction(0))) / len(rest) if rest else Fraction(0)
+    return total, {n: explicit.get(n, share) for n in names}
+
+
+def score_question(question: QuestionBase, outcome: QuestionOutcome, rubric: Rubric) -> QuestionResult:
+    rq = rubric.for_question(question.id)
+    total, maxes = check_points(question, rubric)
+    checks: list[CheckResult] = []
+    for co in outcome.checks:
+        mx = maxes.get(co.name, Fraction(0))
+        frac = exact(co.credit) if co.credit is not None else Fraction(int(co.passed))
+        feedback = co.feedback
+        hint = rq.checks.get(co.name)
+        if not co.passed and hint is not None and hint.feedback:
+            feedback = f"{feedback} {hint.feedback}".strip()
+        checks.append(CheckResult(co.name, co.passed, mx * frac, mx, co.status, feedback, co.hidden))
+    score = sum((c.points for c in checks), Fraction(0))
+    status = outcome.status
+    situation = outcome.situation if outcome.situation in rq.partial else status
+    if situation is not None and situation in rq.partial:  # rubric's partial credit for this situation
+        score = total * exact(rq.partial[situation])
+    notes = []
+    for name, note in outcome.penalties:
+        fraction = exact(rubric.penalties.fraction(name))
+        if fraction:
+            lost = min(score, total * fraction)
+            score -= lost
+            note += f" (−{R.as_number(lost)} point{'s' if lost != 1 else ''})"
+        notes.append(note)
+    if status is None:
+        if score == total:
+            status = R.PASSED
+        elif score > 0:
+            status = R.PARTIAL
+        elif checks and all(c.status == R.ERROR for c in checks if not c.passed):
+            status = R.ERROR
+        else:
+            status = R.FAILED
+    lines = [outcome.feedback] if outcome.feedback else []
+    lines += [c.feedback for c in checks if c.feedback]
+    lines += notes
+    if score < total and rq.feedback:
+        lines.append(rq.feedback)
+    return QuestionResult(
+        id=question.id, kind=question.kind, title=question.display_title, score=score, max_score=total,
+        status=status, feedback="\n".join(dict.fromkeys(line for line in lines if line)),
+        checks=checks, needs_review=outcome.needs_review or status in R.REVIEW_STATUSES, details=outcome.details,
+    )

@@ -1,0 +1,20 @@
+"""The limits a student's kernel runs under, with their defaults in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Limits:
+    cell_timeout: float = 60.0      # seconds per cell
+    timeout: float = 600.0          # seconds for the whole notebook
+    probe_timeout: float = 15.0     # seconds for all calls of one question
+    startup_timeout: float = 60.0
+    interrupt_grace: float = 3.0    # after an interrupt, how long a cell may take to stop
+    revivals: int = 2               # fresh kernels after one dies (replaying the cells that did not kill it)
+    memory: int = 4 * 1024 ** 3     # bytes of address space for the kernel
+    processes: int = 256            # processes/threads the kernel may add (not enforceable for root)
+    file_size: int = 512 * 1024 ** 2
+    output: int = 1024 ** 2         # characters of output kept per cell; the rest is dropped with a note
+    sandbox: bool = True            # use bubblewrap when it is available

@@ -1,0 +1,165 @@
+"""Call the student's functions inside their kernel on inputs the grader chose.
+
+Inputs travel as raw bytes (grader/wire.py), each call gets fresh copies, and results come
+back as raw bytes too; the grader compares them in its own process with its own torch.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from grader.kernel import wire
+from grader.kernel.errors import KernelError, ProtocolError
+from grader.kernel.session import KernelSession
+
+_MIME = "application/vnd.grader.probe+json"
+_RUNTIME = resources.files("grader.kernel").joinpath("runtime.py").read_text(encoding="utf-8")
+
+
+@dataclass
+class Call:
+    args: list[Any]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Run:
+    """One training run of a student's optimizer class on a problem the grader defines."""
+
+    params: list[Any]
+    data: dict[str, Any]
+    loss: str  # a Python lambda (params, data) -> scalar tensor, evaluated in the kernel
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    steps: int = 20
+
+
+@dataclass
+class CallResult:
+    ok: bool
+    value: wire.Value | None = None
+    error: dict[str, Any] | None = None
+    mutated: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+    torch_calls: list[str] = field(default_factory=list)  # what the student's code called (when traced)
+    step: int = 0            # optimizer runs: the step that raised
+    cleared: bool = True     # optimizer runs: zero_grad() cleared the gradients
+
+
+@dataclass
+class ProbeResponse:
+    status: str  # ok | missing | not_callable | failed (then `failure` says why: a KernelError)
+    calls: list[CallResult] = field(default_factory=list)
+    signature: str = ""
+    defined: list[str] = field(default_factory=list)
+    problem: str = ""  # not_callable: what the name is instead
+    failure: KernelError | None = None
+
+
+class Prober:
+    def __init__(self, session: KernelSession) -> None:
+        self.session = session
+
+    @property
+    def alive(self) -> bool:
+        return not self.session.report.dead
+
+    async def read(self, names: list[str], timeout: float | None = None) -> dict[str, wire.Value | None]:
+        """The current values of notebook variables (None: not defined). Raises KernelError when
+        they could not be read."""
+        nonce = secrets.token_hex(8)
+        payload = await self._request({"nonce": nonce, "read": list(names)}, nonce, timeout)
+        raw = payload.get("values")
+        if not isinstance(raw, dict):
+            raise ProtocolError("malformed probe response")
+        out: dict[str, wire.Value | None] = {}
+        for name in names:
+            v = raw.get(name)
+            if not isinstance(v, dict) or v.get("kind") == "missing":
+                out[name] = None
+                continue
+            try:
+                out[name] = wire.decode_value(v)
+            except (wire.WireError, ValueError) as e:
+                out[name] = wire.Value(kind="other", type_name="unreadable", repr=str(e)[:200])
+        return out
+
+    async def _request(self, request: dict[str, Any], nonce: str, timeout: float | None) -> dict[str, Any]:
+        """The runtime's reply to `request`. Raises KernelError: CellTimeout, KernelDied, ProtocolError."""
+        code = (f"(lambda g: (exec(compile({_RUNTIME!r}, '<grader-probe>', 'exec'), g), "
+                f"g['main']({json.dumps(request)!r})))({{'__name__': '__grader_probe__'}});")
+        outputs = await self.session.execute_probe(code, timeout or self.session.limits.probe_timeout)
+        for out in reversed(outputs):  # the runtime's own display comes last: a forged one earlier loses
+            data = out.get("data", {}) if out.get("output_type") == "display_data" else {}
+            candidate = data.get(_MIME)
+            if isinstance(candidate, dict) and candidate.get("nonce") == nonce:
+                return candidate
+        err = next((o for o in outputs if o.get("output_type") == "error"), None)
+        raise ProtocolError(f"{err.get('ename')}: {err.get('evalue')}" if err else "no result came back from the kernel")
+
+    async def call(self, function: str, calls: list[Call] = (), timeout: float | None = None, *,  # type: ignore[assignment]
+                   runs: list[Run] = (), trace: bool = False, array: str = "torch",  # type: ignore[assignment]
+                   swap: dict[str, Any] | None = None) -> ProbeResponse:
+        """Call `function` on each of `calls`, or train with the class `function` for each of `runs`.
+
+        `trace` records the torch functions the student's code calls; `array` is the array
+        library the student's functions receive (torch tensors or NumPy arrays); `swap`
+        ({"source": ..., "names": [...]}) puts the instructor's helpers in place of the
+        student's for these calls."""
+        nonce = secrets.token_hex(8)
+        request = {
+            "nonce": nonce,
+            "function": function,
+            "trace": trace,
+            "array": array,
+            "swap": swap,
+            "calls": [{"args": [wire.encode_input(a) for a in c.args],
+                       "kwargs": {k: wire.encode_input(v) for k, v in c.kwargs.items()}} for c in calls],
+            "runs": [{"params": [wire.encode_input(p) for p in r.params],
+                      "data": {k: wire.encode_input(v) for k, v in r.data.items()},
+                      "loss": r.loss, "kwargs": r.kwargs, "steps": r.steps} for r in runs],
+        }
+        try:
+            payload = await self._request(request, nonce, timeout)
+        except KernelError as e:
+            return ProbeResponse(status="failed", failure=e)
+        return _parse(payload, len(calls) + len(runs))
+
+
+def _parse(payload: dict[str, Any], expected_calls: int) -> ProbeResponse:
+    status = payload.get("status")
+    if status == "missing":
+        defined = [str(d)[:80] for d in payload.get("defined", [])][:300] if isinstance(payload.get("defined"), list) else []
+        return ProbeResponse(status="missing", defined=defined)
+    if status == "not_callable":
+        return ProbeResponse(status="not_callable", problem=str(payload.get("type", "?"))[:80])
+    calls_raw = payload.get("calls")
+    if status != "ok" or not isinstance(calls_raw, list) or len(calls_raw) != expected_calls:
+        return ProbeResponse(status="failed", failure=ProtocolError("malformed probe response"))
+    calls: list[CallResult] = []
+    for raw in calls_raw:
+        if not isinstance(raw, dict):
+            return ProbeResponse(status="failed", failure=ProtocolError("malformed call record"))
+        mutated = [i for i in raw.get("mutated", []) if isinstance(i, int)][:32]
+        seconds = raw.get("seconds") if isinstance(raw.get("seconds"), (int, float)) else 0.0
+        extra = {
+            "torch_calls": [str(n)[:120] for n in raw.get("torch_calls", [])][:500] if isinstance(raw.get("torch_calls"), list) else [],
+            "step": raw["step"] if isinstance(raw.get("step"), int) else 0,
+            "cleared": raw.get("cleared") is not False,
+        }
+        if raw.get("ok"):
+            try:
+                value = wire.decode_value(raw.get("value"))
+            except (wire.WireError, ValueError) as e:
+                calls.append(CallResult(ok=False, error={"type": "UnreadableResult", "message": str(e)}))
+                continue
+            calls.append(CallResult(ok=True, value=value, mutated=mutated, seconds=float(seconds), **extra))
+        else:
+            err = raw.get("error") if isinstance(raw.get("error"), dict) else {}
+            clean = {k: (str(v)[:500] if not isinstance(v, int) else v) for k, v in err.items()
+                     if k in ("type", "message", "function", "line", "code", "execution_count")}
+            calls.append(CallResult(ok=False, error=clean, mutated=mutated, seconds=float(seconds), **extra))
+    return ProbeResponse(status="ok", calls=calls, signature=str(payload.get("signature", ""))[:200])

@@ -1,0 +1,147 @@
+"""One kernel process: start it, run one cell under a time limit, interrupt it, stop it.
+
+Failures come out as types (`grader.kernel.errors`): a cell past its limit is `CellTimeout`
+(after the kernel was interrupted, or killed when it ignored the interrupt), a kernel that ended
+is `KernelDied`, one that never started is `KernelStartError` with its own stderr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import subprocess
+import time
+from typing import IO
+
+import nbformat
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+from grader.kernel.errors import CellTimeout, KernelDied, KernelStartError
+from grader.kernel.kernelspec import kernel_manager
+from grader.kernel.output import CappedClient
+
+
+class Kernel:
+    """The kernel behind one nbclient client. `start` may be called again after `stop` (revival):
+    each generation gets fresh sockets."""
+
+    def __init__(self, client: CappedClient, *, argv: list[str], interrupt_mode: str, private: str, log_path: str,
+                 interrupt_grace: float) -> None:
+        self.client = client
+        self.argv = argv
+        self.interrupt_mode = interrupt_mode
+        self.private = private
+        self.log_path = log_path
+        self.interrupt_grace = interrupt_grace
+        self.generation = 0
+        self._log: IO[bytes] | None = None
+        self._ctx = None
+        self.client.km = kernel_manager(argv, interrupt_mode, private, self.generation)
+
+    async def start(self, env: dict[str, str], cwd: str) -> None:
+        if self._log is None:
+            self._log = open(self.log_path, "ab")
+        ctx = self.client.async_setup_kernel(env=env, cwd=cwd, stdout=self._log, stderr=self._log,
+                                             stdin=subprocess.DEVNULL)
+        try:
+            await ctx.__aenter__()
+        except Exception as e:  # noqa: BLE001 - jupyter_client raises many kinds; the log says why
+            atexit.unregister(self.client._cleanup_kernel)
+            raise KernelStartError(f"the Jupyter kernel did not start ({type(e).__name__}: {e})", self.log()) from e
+        self._ctx = ctx
+
+    def log(self) -> str:
+        """What the kernel wrote to stderr (its last 4 KiB)."""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(0, 2)
+                f.seek(max(0, f.tell() - 4096))
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    async def run(self, cell: nbformat.NotebookNode, index: int, timeout: float, scope: str,
+                  store_history: bool = True) -> None:
+        """Run `cell` (at `index` of the client's notebook). Raises CellTimeout or KernelDied."""
+        self.client.timeout_func = lambda _cell: max(1, int(timeout + 0.999))
+        try:
+            await self.client.async_execute_cell(cell, index, store_history=store_history)
+        except CellTimeoutError:
+            stopped = await self.interrupt()
+            raise CellTimeout(f"ran longer than the {scope} time limit ({timeout:g} s)", timeout, scope,
+                              killed=not stopped) from None
+        except DeadKernelError:
+            raise KernelDied("the kernel died") from None
+
+    async def interrupt(self) -> bool:
+        """Interrupt the running cell; True when the kernel is responsive again (else it is killed)."""
+        km, kc = self.client.km, self.client.kc
+        if km is None or kc is None:
+            return False
+        try:
+            await km.interrupt_kernel()
+            # A kernel that honoured the interrupt answers a trivial request promptly.
+            msg_id = kc.execute("", store_history=False, silent=True)
+            deadline = time.monotonic() + self.interrupt_grace
+            while time.monotonic() < deadline:
+                try:
+                    reply = await kc.get_shell_msg(timeout=max(0.05, deadline - time.monotonic()))
+                except Exception:  # noqa: BLE001 - no reply in time: treat as unresponsive
+                    break
+                if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                    return True
+        except Exception:  # noqa: BLE001 - the kernel is beyond interrupting
+            pass
+        await self.kill()
+        return False
+
+    async def kill(self) -> None:
+        try:
+            if self.client.km is not None:
+                await self.client.km.shutdown_kernel(now=True)
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+
+    async def alive(self) -> bool:
+        try:
+            return self.client.km is not None and bool(await self.client.km.is_alive())
+        except Exception:  # noqa: BLE001 - a manager that cannot tell is not alive
+            return False
+
+    async def stop(self) -> None:
+        """Shut the kernel down ourselves: nbclient leaves a kernel it does not own (we pass `km`) running."""
+        client = self.client
+        try:
+            if self._ctx is not None:
+                await self._ctx.__aexit__(None, None, None)
+        except Exception:  # noqa: BLE001 - best effort; the cgroup kills what is left
+            pass
+        finally:
+            self._ctx = None
+        if client.kc is not None:
+            try:
+                client.kc.stop_channels()
+            except Exception:  # noqa: BLE001
+                pass
+            client.kc = None
+        km = client.km
+        if km is not None:
+            try:
+                if km.has_kernel:
+                    await km.shutdown_kernel(now=True)
+            except Exception:  # noqa: BLE001
+                pass
+            try:
+                await km.cleanup_resources() if asyncio.iscoroutinefunction(km.cleanup_resources) else km.cleanup_resources()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def renew(self) -> None:
+        """A new manager for the next kernel (after `stop`)."""
+        self.generation += 1
+        self.client.km = kernel_manager(self.argv, self.interrupt_mode, self.private, self.generation)
+
+    def close_log(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None

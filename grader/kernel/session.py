@@ -1,0 +1,202 @@
+"""One submission's kernel: a sandboxed scratch directory, the student's cells run in order under
+time limits, then probes, then everything removed.
+
+A failing cell does not stop the run: later cells still execute, so what was defined is still
+graded. A kernel that dies is replaced (`revival`); one that cannot be used any more is
+`failure`, a typed `KernelError` that kinds turn into a status and feedback.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+import nbformat
+
+from grader.kernel import sandbox
+from grader.kernel.cgroup import PidsCgroup
+from grader.kernel.env import kernel_env
+from grader.kernel.errors import CellTimeout, KernelDied, KernelError, ProcessLimit
+from grader.kernel.kernelspec import kernel_argv
+from grader.kernel.limits import Limits
+from grader.kernel.mplcache import matplotlib_cache, private_matplotlib_dir
+from grader.kernel.output import CappedClient
+from grader.kernel.process import Kernel
+from grader.kernel.revival import Revival
+from grader.results import CellEvent
+
+PROBE_OUTPUT_CAP = 64 * 1024 ** 2  # a probe's reply carries raw arrays: more room than a student's cell
+
+
+@dataclass
+class ExecutionReport:
+    events: list[CellEvent] = field(default_factory=list)
+    cells_run: int = 0
+    failure: KernelError | None = None  # why the kernel can no longer be probed; None while it can
+    seconds: float = 0.0
+
+    @property
+    def dead(self) -> bool:
+        return self.failure is not None
+
+
+class KernelSession:
+    """One kernel for one submission: run its cells, then answer probes, then shut down."""
+
+    def __init__(self, limits: Limits | None = None, hide: list[str] = (), figures: bool = False) -> None:
+        """`hide`: host folders the sandbox must not show (the submission's own); `figures`: keep
+        Jupyter's inline plotting backend, so plots become image outputs to check."""
+        self.figures = figures
+        self.limits = lim = limits or Limits()
+        self.workdir = tempfile.mkdtemp(prefix="grader-")
+        # Connection files, IPC sockets and the kernel's own stderr live outside the student's directory.
+        self.private = tempfile.mkdtemp(prefix="grader-private-")
+        self.cgroup = PidsCgroup.create(lim.processes)
+        self.wrapped = sandbox.wrap(kernel_argv(), workdir=self.workdir, private=self.private, hide=list(hide),
+                                    limits=sandbox.ResourceLimits(lim.memory, lim.processes, lim.file_size),
+                                    use_bubblewrap=lim.sandbox, cgroup=self.cgroup)
+        self.report = ExecutionReport()
+        self.client = CappedClient(
+            nbformat.v4.new_notebook(),
+            output_cap=lim.output,
+            allow_errors=True,
+            interrupt_on_timeout=False,
+            startup_timeout=int(lim.startup_timeout),
+            shutdown_kernel="immediate",
+            iopub_timeout=4,
+            raise_on_iopub_timeout=False,
+            record_timing=False,
+            resources={"metadata": {"path": self.workdir}},
+        )
+        self.kernel = Kernel(self.client, argv=self.wrapped.argv, interrupt_mode=self.wrapped.interrupt_mode,
+                             private=self.private, log_path=os.path.join(self.private, "kernel.log"),
+                             interrupt_grace=lim.interrupt_grace)
+        self.revival = Revival(self.kernel, self.start, revivals=lim.revivals, cell_timeout=lim.cell_timeout)
+
+    async def start(self) -> None:
+        # a sandboxed kernel cannot write the shared cache: it gets its own seeded copy
+        mpl = private_matplotlib_dir(self.workdir) if self.wrapped.sandboxed else matplotlib_cache()
+        await self.kernel.start(kernel_env(self.workdir, mpl, self.figures), self.workdir)
+
+    async def close(self) -> None:
+        try:
+            await self.kernel.stop()
+        finally:
+            if self.cgroup is not None:
+                self.cgroup.remove()  # whatever the notebook started, detached or not
+            self.kernel.close_log()
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            shutil.rmtree(self.private, ignore_errors=True)
+
+    async def __aenter__(self) -> "KernelSession":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # ------------------------------------------------------------------ running the student's cells
+
+    async def run_notebook(self, nb: nbformat.NotebookNode,
+                           after_cell: Callable[[int, nbformat.NotebookNode], Awaitable[None]] | None = None) -> ExecutionReport:
+        """Execute every code cell in order; record exceptions, timeouts and kernel death as events.
+
+        `after_cell(index, cell)` runs after each cell while the kernel is alive: checks on
+        notebook state read variables there, before a later cell overwrites them."""
+        t0 = time.monotonic()
+        deadline = self.revival.deadline = t0 + self.limits.timeout
+        self.revival.notebook = nb
+        self.client.nb = nb
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code" or not cell.source.strip():
+                continue
+            if self.report.dead and not await self._revive(upto=index):
+                break
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.report.events.append(CellEvent(index, "timeout", (
+                    f"the notebook's time limit ({self.limits.timeout:g} s) was reached before cell {index + 1}; "
+                    "it and the cells after it were not run")))
+                break
+            refused = self.cgroup.hits() if self.cgroup is not None else 0
+            await self._run_cell(cell, index, remaining)
+            self.report.cells_run += 1
+            if self.cgroup is not None and self.cgroup.hits() > refused:
+                limit = ProcessLimit(f"cell {index + 1} tried to start more than the process limit "
+                                     f"({self.limits.processes} processes and threads); the extra ones were refused")
+                self.report.events.append(CellEvent(index, limit.event, str(limit)))
+            if self.report.dead:
+                self.revival.killers.add(index)
+            elif after_cell is not None:
+                await after_cell(index, cell)
+        self.report.seconds = time.monotonic() - t0
+        return self.report
+
+    async def _run_cell(self, cell: nbformat.NotebookNode, index: int, remaining: float) -> None:
+        cell_limit = self.limits.cell_timeout
+        try:
+            await self.kernel.run(cell, index, min(cell_limit, remaining), "cell" if cell_limit <= remaining else "notebook")
+        except CellTimeout as e:
+            msg = f"cell {index + 1} {e} and was stopped"
+            if e.killed:
+                msg += "; it ignored the interrupt, so the kernel was killed"
+                self._fail(CellTimeout(f"cell {index + 1} exceeded the time limit and could not be interrupted",
+                                       e.limit, e.scope, killed=True))
+            self.report.events.append(CellEvent(index, e.event, msg))
+            return
+        except KernelDied as e:
+            died = KernelDied(f"the kernel died while running cell {index + 1}")
+            self._fail(died)
+            self.report.events.append(CellEvent(index, e.event, str(died)))
+            return
+        err = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
+        if err is not None:
+            text = f"{err.get('ename')}: {err.get('evalue')}" if err.get("evalue") else str(err.get("ename"))
+            self.report.events.append(CellEvent(index, "error", text[:300]))
+
+    def _fail(self, failure: KernelError) -> None:
+        if self.report.failure is None:
+            self.report.failure = failure
+
+    async def _revive(self, upto: int | None = None) -> bool:
+        failure = self.report.failure
+        if await self.revival.revive(upto):
+            self.report.failure = None
+            return True
+        self.report.failure = failure
+        return False
+
+    # ------------------------------------------------------------------ probing
+
+    async def execute_probe(self, code: str, timeout: float) -> list[dict[str, Any]]:
+        """Run grader code in the kernel and return its outputs. Raises the kernel's failure when it
+        is already unusable, CellTimeout or KernelDied when this code hit one (the kernel is then
+        revived for the next question, when it can be)."""
+        if self.report.failure is not None:
+            raise self.report.failure
+        cell = nbformat.v4.new_code_cell(code)
+        # probes never touch the student's notebook (and may run between its cells: put it back after)
+        student_nb, self.client.nb = self.client.nb, nbformat.v4.new_notebook(cells=[cell])
+        cap, self.client.output_cap = self.client.output_cap, max(self.client.output_cap, PROBE_OUTPUT_CAP)
+        try:
+            await self.kernel.run(cell, 0, timeout, "probe", store_history=False)
+        except CellTimeout as e:
+            if e.killed:
+                self._fail(CellTimeout("a function ran past its time limit and could not be interrupted",
+                                       e.limit, e.scope, killed=True))
+                self.client.nb = student_nb
+                await self._revive()
+            raise
+        except KernelDied:
+            self._fail(KernelDied("the kernel died while calling your function"))
+            self.client.nb = student_nb
+            await self._revive()
+            raise
+        finally:
+            self.client.output_cap = cap
+            self.client.nb = student_nb
+        return list(cell.get("outputs", []))

@@ -1,0 +1,121 @@
+"""The contract every question kind fulfils, and what kinds produce and get to look at.
+
+A kind is a `QuestionKind` subclass: its question `model` (a pydantic model of the YAML), a
+grader-side `prepare` step (references, probe inputs: no student code involved, so it can run
+while the notebook executes) and a `check` step that judges the executed notebook. Every
+optional capability has a default here, so the pipeline, the starter, "not attempted" and the
+self-check call them without asking whether a kind has them.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from grader.kernel.errors import KernelError
+from grader.kinds.cells import StarterCell, prompt_cells
+from grader.results import FAILED, NOT_ATTEMPTED, PASSED, CellEvent
+from grader.spec.models import Assignment, QuestionBase
+
+if TYPE_CHECKING:
+    import nbformat
+
+    from grader.kernel.probe import Prober
+
+
+@dataclass
+class CheckOutcome:
+    name: str
+    passed: bool
+    feedback: str = ""
+    status: str = ""
+    credit: float | None = None  # fraction of the check's points; None: all if passed, none if not
+    hidden: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.status:
+            self.status = PASSED if self.passed else FAILED
+
+
+@dataclass
+class QuestionOutcome:
+    checks: list[CheckOutcome]
+    status: str | None = None       # overrides the status derived from the checks (missing, timeout...)
+    feedback: str = ""              # question-level note, shown before the checks' feedback
+    needs_review: bool = False
+    penalties: list[tuple[str, str]] = field(default_factory=list)  # (rubric penalty name, note)
+    credit: float | None = None     # whole-question credit fraction (symbolic partial credit)
+    details: dict[str, Any] = field(default_factory=dict)
+    situation: str | None = None    # a finer key for the rubric's `partial` (e.g. wrong_form, known_mistake)
+
+    @classmethod
+    def not_attempted(cls, checks: list[CheckOutcome], why: str) -> "QuestionOutcome":
+        """Every check unearned, with a status that tells the student (and the class report) why."""
+        return cls([CheckOutcome(c.name, False, status=NOT_ATTEMPTED, hidden=c.hidden) for c in checks],
+                   status=NOT_ATTEMPTED, feedback=f"Not attempted: {why}")
+
+
+@dataclass
+class CheckContext:
+    """What checks may look at once the notebook has run. `prober` is None when no kernel is involved."""
+
+    notebook: "nbformat.NotebookNode"
+    assignment: Assignment
+    prober: "Prober | None"
+    events: list[CellEvent]
+    kernel_failure: KernelError | None = None  # why the kernel can no longer be probed (timeout, death, limit)
+    snapshots: dict[str, Any] = field(default_factory=dict)  # question id -> what its watch read mid-run
+
+
+@dataclass
+class Watch:
+    """Variables to read right after a cell whose source contains `marker` runs (the last such cell wins)."""
+
+    marker: str
+    variables: list[str]
+
+
+@dataclass
+class Attempt:
+    """What shows whether a question was attempted: the student's definitions it relies on, the
+    course cell whose TODO lines are the exercise, and whether a starter-code pass still counts."""
+
+    names: list[str] = field(default_factory=list)
+    cell: str | None = None       # marker of a cell that is the exercise: unchanged from the starter = not attempted
+    required: bool = False        # even all checks passing earns nothing while the code is the starter's
+
+
+class QuestionKind(ABC):
+    """One kind of question. Subclasses set `name` and `model` and implement `check`."""
+
+    name: ClassVar[str]
+    model: ClassVar[type[QuestionBase]]
+    needs_kernel: ClassVar[bool] = True   # False: judged from the notebook's text alone (runs while it executes)
+    draws_figures: ClassVar[bool] = False  # True: the kernel keeps the inline backend so plots become images
+
+    def prepare(self, question: Any, assignment: Assignment) -> Any:
+        """Grader-side work that needs no student code; what it returns is given to `check`."""
+        return None
+
+    @abstractmethod
+    async def check(self, question: Any, prepared: Any, ctx: CheckContext) -> QuestionOutcome:
+        """Judge the executed notebook."""
+
+    def starter_cells(self, question: Any) -> list[StarterCell]:
+        """The cells `grade release` writes for this question (prompt, stub, tagged answer cell)."""
+        return prompt_cells(question)
+
+    def watches(self, question: Any) -> list[Watch]:
+        """Variables to read mid-run, right after the cell that builds them."""
+        return []
+
+    def attempt(self, question: Any) -> Attempt:
+        """What "not attempted" looks at for this question."""
+        return Attempt()
+
+    def public(self, question: Any) -> tuple[Any | None, int]:
+        """The question as a student's self-check may run it, and how many checks were left out.
+
+        None when no check of it is public. The default hides nothing beyond `hidden: true`."""
+        return question, 0

@@ -1,0 +1,370 @@
+"""Code questions: call the student's function on probe inputs and compare with a torch reference.
+
+`function`: the reference is an expression over the arguments (e.g. `torch.sigmoid(x)`).
+`derivative`: the reference is torch.autograd's derivative of an expression (e.g. of
+`torch.relu(x)` with respect to x), with conventions at kinks.
+Each probe (a named set of inputs) is one rubric check.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from grader import results as R
+from grader.errors import SpecError
+from grader.kernel.errors import CellTimeout, KernelDied
+from grader.kernel.probe import Call, CallResult, ProbeResponse
+from grader.kinds.base import (
+    Attempt,
+    CheckContext,
+    CheckOutcome,
+    QuestionKind,
+    QuestionOutcome,
+)
+from grader.kinds.cells import StarterCell, function_stub, prompt_cells
+from grader.kinds.compare import compare
+from grader.kinds.inputs import as_reference_input, make_input, stable_seed
+from grader.kinds.references import (
+    evaluate_reference,
+    reference_module,
+    reference_source,
+    resolve,
+)
+from grader.kinds.registry import get_kind, register
+from grader.spec.models import Kink, Model, ProbeSpec, QuestionBase, Tolerance
+
+
+class Alternative(Model):
+    """Another accepted answer, e.g. a mean-reduced loss where the sheet is ambiguous, or a
+    known approximation worth part of the points (GELU's tanh form)."""
+
+    reference: str | None = None  # function questions: another reference expression
+    of: str | None = None  # derivative questions: the derivative of another expression
+    reduce: Literal["sum", "mean"] | None = None  # derivative questions: gradient of the mean instead
+    credit: float = Field(default=1.0, ge=0, le=1)
+    note: str = ""
+
+
+class _CodeQuestion(QuestionBase):
+    function: str
+    args: list[str] = Field(min_length=1)
+    signature: str | None = None  # as students see it, e.g. "leaky_relu(x, negative_slope=0.01)"
+    defaults: dict[str, Any] = Field(default_factory=dict)  # keyword defaults the reference assumes
+    alternatives: list[Alternative] = Field(default_factory=list)
+    probes: list[ProbeSpec] = Field(min_length=1)
+    probe_builder: str | None = None  # ref.<name>(probe_name, generator) -> {arg: value}
+    tolerance: Tolerance = Field(default_factory=Tolerance)
+    isolate: list[str] = Field(default_factory=list)  # student helpers replaced by the reference's while probing
+    forbid: list[str] = Field(default_factory=list)   # torch functions the student may not call (fnmatch)
+    require: list[str] = Field(default_factory=list)  # at least one of these must be called (fnmatch)
+
+    @model_validator(mode="after")
+    def _probes_cover_args(self) -> "_CodeQuestion":
+        names = set()
+        for i, p in enumerate(self.probes):
+            if p.name in names:
+                raise ValueError(f"probes[{i}]: duplicate probe name {p.name!r}")
+            names.add(p.name)
+            if self.probe_builder and not p.inputs:
+                continue
+            missing = [a for a in self.args if a not in p.inputs]
+            extra = [a for a in p.inputs if a not in self.args]
+            if missing or extra:
+                raise ValueError(f"probes[{i}] ({p.name}): inputs must be given for exactly the args {self.args}"
+                                 + (f"; missing {missing}" if missing else "") + (f"; unknown {extra}" if extra else ""))
+        return self
+
+    def check_names(self) -> list[str]:
+        return [p.name for p in self.probes]
+
+    @property
+    def call_signature(self) -> str:
+        return f"{self.function}({', '.join(self.args)})"
+
+    @property
+    def stub_signature(self) -> str:
+        return self.signature or self.call_signature
+
+
+class FunctionQuestion(_CodeQuestion):
+    kind: Literal["function"] = "function"
+    reference: str
+
+
+class DerivativeQuestion(_CodeQuestion):
+    kind: Literal["derivative"] = "derivative"
+    of: str
+    wrt: str | None = None
+    reduce: Literal["sum", "mean"] = "sum"
+    kinks: list[Kink] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _wrt(self) -> "DerivativeQuestion":
+        if self.wrt is None:
+            self.wrt = self.args[0]
+        if self.wrt not in self.args:
+            raise ValueError(f"wrt {self.wrt!r} is not one of the args {self.args}")
+        return self
+
+
+@dataclass
+class Expected:
+    value: Any
+    credit: float = 1.0
+    note: str = ""
+
+
+@dataclass
+class PreparedProbe:
+    spec: ProbeSpec
+    args: list[Any]
+    kwargs: dict[str, Any]
+    expected: list[Expected]                     # the reference first, then alternatives
+    allowed: list[tuple[Any, list[float]]] = field(default_factory=list)
+
+
+def _evaluate(expr: str, question: _CodeQuestion, args: list[Any], kwargs: dict[str, Any], ref: Any = None) -> Any:
+    return evaluate_reference(expr, question.id, ref, {**question.defaults, **dict(zip(question.args, args)), **kwargs})
+
+
+def _derivative(question: DerivativeQuestion, args: list[Any], kwargs: dict[str, Any], reduce: str,
+                of: str | None = None, ref: Any = None) -> Any:
+    import torch
+
+    xs = [as_reference_input(a) for a in args]
+    i = question.args.index(question.wrt)  # type: ignore[arg-type]
+    xs[i] = xs[i].clone().requires_grad_(True)
+    out = _evaluate(of or question.of, question, xs, kwargs, ref)
+    total = out.sum() if reduce == "sum" else out.mean()
+    (grad,) = torch.autograd.grad(total, xs[i])
+    return grad.detach()
+
+
+class CodeKind(QuestionKind):
+    """Kinds that call a student's function on the grader's inputs (each probe is one check)."""
+
+    def references(self, q: Any, args: list[Any], kwargs: dict[str, Any], ref: Any) -> list[Expected]:
+        raise NotImplementedError
+
+    def prepare(self, q: Any, assignment: Any) -> list[PreparedProbe]:
+        import torch
+
+        ref = reference_module(assignment)
+        _swap(q, assignment)  # a helper to isolate must exist in the reference: a spec error, found by validate
+        builder = resolve(q.probe_builder, assignment, f"question {q.id}: probe_builder") if q.probe_builder else None
+        prepared = []
+        for p in q.probes:
+            gen = torch.Generator().manual_seed(stable_seed(assignment.seed, q.id, p.name))
+            if p.inputs:
+                args = [make_input(p.inputs[a], gen) for a in q.args]
+            else:
+                built = builder(p.name, gen)  # type: ignore[misc]
+                if not isinstance(built, dict) or set(built) != set(q.args):
+                    raise SpecError(f"question {q.id}: probe_builder must return a dict with exactly the args {q.args} "
+                                    f"for probe {p.name!r}")
+                args = [built[a] for a in q.args]
+            allowed = [self._kink(q, k, args, dict(p.kwargs), ref) for k in self.kinks(q)]
+            prepared.append(PreparedProbe(p, args, dict(p.kwargs), self.references(q, args, dict(p.kwargs), ref),
+                                          [a for a in allowed if a is not None]))
+        return prepared
+
+    def kinks(self, q: Any) -> list[Kink]:
+        """Where the derivative is a convention (only derivative questions have them)."""
+        return []
+
+    @staticmethod
+    def _kink(q: Any, k: Any, args: list[Any], kwargs: dict[str, Any], ref: Any) -> tuple[Any, list[float]] | None:
+        import torch
+
+        xs = [as_reference_input(a) for a in args]
+        if k.where is not None:
+            mask = _evaluate(k.where, q, xs, kwargs, ref)
+        else:
+            at = xs[q.args.index(k.wrt or q.wrt)]
+            mask = at == k.at if isinstance(at, torch.Tensor) else None
+        if not isinstance(mask, torch.Tensor):
+            return None
+        values = [float(_evaluate(v, q, xs, kwargs, ref)) if isinstance(v, str) else float(v) for v in k.values]
+        return mask.numpy(), values
+
+    def starter_cells(self, q: Any) -> list[StarterCell]:
+        return [*prompt_cells(q), StarterCell("code", function_stub(q.stub_signature), [q.id])]
+
+    def attempt(self, q: Any) -> Attempt:
+        return Attempt([q.function])
+
+    def public(self, q: Any) -> tuple[Any | None, int]:
+        """Hidden probes are left out (their inputs never reach a student's self-check)."""
+        shown = [p for p in q.probes if not p.hidden]
+        hidden = len(q.probes) - len(shown)
+        return (q.model_copy(update={"probes": shown}) if shown else None), hidden
+
+    async def check(self, q: Any, prepared: list[PreparedProbe], ctx: CheckContext) -> QuestionOutcome:
+        if ctx.prober is None or not ctx.prober.alive:
+            status, why = kernel_gone(ctx)
+            return QuestionOutcome([CheckOutcome(p.spec.name, False, status=status, hidden=p.spec.hidden) for p in prepared],
+                                   status=status, feedback=f"Could not call `{q.function}`: {why}.")
+        array = ctx.assignment.array_library
+        swap = _swap(q, ctx.assignment)
+        response = await ctx.prober.call(q.function, [Call(p.args, p.kwargs) for p in prepared],
+                                         trace=bool(q.forbid or q.require), array=array, swap=swap)
+        if response.status != "ok":
+            return unusable(q, prepared, response, ctx)
+        checks, penalties = [], []
+        errors: dict[str, None] = {}
+        for p, result in zip(prepared, response.calls):
+            checks.append(_judge(q, p, result, response.signature, array))
+            if not result.ok:
+                errors[describe_error(q, result.error or {}, response.signature)] = None
+            if result.mutated:
+                names = ", ".join(f"`{q.args[i]}`" for i in result.mutated if i < len(q.args))
+                penalties.append(("mutates_input",
+                                  f"`{q.function}` modified its input {names} in place (on {p.spec.describe()}); "
+                                  "work on a copy or use out-of-place operations"))
+        feedback = ""
+        if len(errors) == 1 and all(not c.passed and c.status == R.ERROR for c in checks):
+            if all((r.error or {}).get("type") == "NotImplementedError" for r in response.calls):
+                return QuestionOutcome.not_attempted(checks, f"`{q.function}` still raises NotImplementedError.")
+            feedback = f"On every input: {next(iter(errors))}"  # one error, said once
+            for c in checks:
+                c.feedback = ""
+        notes = {c.feedback.split(": ", 1)[-1] for c in checks if c.passed}
+        if len(notes) == 1 and len(checks) > 1 and all(c.passed and c.feedback for c in checks):
+            feedback = f"On every input: {notes.pop()}"  # the same note (e.g. an approximation), said once
+            for c in checks:
+                c.feedback = ""
+        penalties = penalties[:1] + shortcut_penalties(q, [r for r in response.calls if r.ok], f"`{q.function}`")
+        details = {}
+        if swap:
+            helpers = ", ".join(f"`{n}`" for n in q.isolate)
+            details["helpers"] = list(q.isolate)
+            note = (f"Graded with the reference {helpers} in place of yours, so a mistake there counts only "
+                    "under its own question.")
+            feedback = f"{feedback}\n{note}".strip()
+        return QuestionOutcome(checks, feedback=feedback, penalties=penalties, details=details)
+
+
+def kernel_gone(ctx: CheckContext) -> tuple[str, str]:
+    """The status and the reason when the kernel can no longer be called (it timed out or died)."""
+    failure = ctx.kernel_failure
+    status = R.TIMEOUT if isinstance(failure, CellTimeout) else R.KERNEL_DIED
+    return status, str(failure) if failure is not None else "the kernel is not running"
+
+
+def _swap(q: _CodeQuestion, assignment: Any) -> dict[str, Any] | None:
+    """The reference helpers to put in place of the student's while `q`'s function is probed."""
+    if not q.isolate:
+        return None
+    module = reference_module(assignment)
+    if module is None or not all(hasattr(module, n) for n in q.isolate):
+        raise SpecError(f"question {q.id}: isolate needs {', '.join(q.isolate)} in assignments/{assignment.id}/reference.py")
+    return {"source": reference_source(assignment), "names": list(q.isolate)}
+
+
+def shortcut_penalties(q: Any, results: list[CallResult], who: str) -> list[tuple[str, str]]:
+    """Forbidden torch calls the student's code made, and required ones it never made."""
+    called = sorted({name for r in results for name in r.torch_calls})
+    out = []
+    used = [n for n in called if any(fnmatch.fnmatchcase(n, pat) for pat in q.forbid)]
+    if used:
+        names = ", ".join(f"`{n}`" for n in used[:4])
+        out.append(("forbidden_call", f"{who} calls {names}, which this exercise asks you to implement yourself"))
+    if q.require and results and not any(fnmatch.fnmatchcase(n, pat) for n in called for pat in q.require):
+        wanted = " or ".join(f"`{p}`" for p in q.require)
+        out.append(("missing_required_call", f"{who} gives the right values without calling {wanted}, "
+                                             "which this exercise asks you to use"))
+    return out
+
+
+def _judge(q: _CodeQuestion, p: PreparedProbe, result: CallResult, signature: str, array: str = "torch") -> CheckOutcome:
+    name, where = p.spec.name, p.spec.describe()
+    if not result.ok:
+        return CheckOutcome(name, False, status=R.ERROR, hidden=p.spec.hidden,
+                            feedback=f"On {where}: {describe_error(q, result.error or {}, signature)}")
+    assert result.value is not None
+    first = None
+    for exp in p.expected:
+        verdict = compare(result.value, exp.value, rtol=q.tolerance.rtol, atol=q.tolerance.atol,
+                          arg_names=q.args, args=p.args, allowed=p.allowed, array=array)
+        if verdict.passed:
+            note = "; ".join(n for n in (exp.note, verdict.note) if n)
+            return CheckOutcome(name, True, feedback=f"On {where}: {note}" if note else "",
+                                credit=exp.credit if exp.credit < 1 else None, hidden=p.spec.hidden)
+        first = first or verdict
+    assert first is not None
+    call = q.call_signature if not p.kwargs else \
+        f"{q.function}({', '.join([*q.args, *(f'{k}={v!r}' for k, v in p.kwargs.items())])})"
+    return CheckOutcome(name, False, feedback=f"On {where}: `{call}` {first.message}", hidden=p.spec.hidden)
+
+
+def describe_error(q: _CodeQuestion, err: dict[str, Any], signature: str) -> str:
+    text = f"`{q.call_signature}` raised {err.get('type', 'an exception')}: {err.get('message', '')}".rstrip(": ")
+    if err.get("code"):
+        fn = err.get("function")
+        inside = f" in `{fn}`" if fn and fn != "<module>" else ""
+        text += f" (line {err.get('line')}{inside}: `{err['code']}`)"
+    if err.get("type") == "TypeError" and signature and "argument" in str(err.get("message", "")):
+        text += f". The grader calls it as `{q.call_signature}`; yours is `{signature}`"
+    return text
+
+
+def unusable(q: _CodeQuestion, prepared: list[PreparedProbe], response: ProbeResponse, ctx: CheckContext) -> QuestionOutcome:
+    if response.status == "missing":
+        status = R.MISSING
+        msg = f"No function `{q.function}` is defined in the notebook (the grader calls `{q.call_signature}`)."
+        required = {n for o in ctx.assignment.questions for n in get_kind(o.kind).attempt(o).names}
+        close = difflib.get_close_matches(q.function, [d for d in response.defined if d not in required], n=1, cutoff=0.75)
+        if close:
+            msg += f" Did you mean to name `{close[0]}` `{q.function}`?"
+        errors = [e for e in ctx.events if e.kind == "error" and f"def {q.function}(" in ctx.notebook.cells[e.cell_index].source]
+        if errors:
+            e = errors[0]
+            msg += f" Cell {e.cell_index + 1}, which defines it, raised {e.message} before the definition ran."
+    elif response.status == "not_callable":
+        status, msg = R.MISSING, f"`{q.function}` is a {response.problem}, not a function."
+    elif isinstance(response.failure, CellTimeout):
+        status, msg = R.TIMEOUT, (f"Calling `{q.call_signature}` on the grader's inputs took longer than the limit "
+                                  f"({response.failure.limit:g} s) and was stopped. Look for an endless loop.")
+    elif isinstance(response.failure, KernelDied):
+        status, msg = R.KERNEL_DIED, f"The kernel died while calling `{q.call_signature}`."
+    else:
+        status, msg = R.ERROR, f"The grader could not read what `{q.function}` returned ({response.failure})."
+    return QuestionOutcome([CheckOutcome(p.spec.name, False, status=status, hidden=p.spec.hidden) for p in prepared],
+                           status=status, feedback=msg)
+
+
+class FunctionKind(CodeKind):
+    name = "function"
+    model = FunctionQuestion
+
+    def references(self, q: FunctionQuestion, args: list[Any], kwargs: dict[str, Any], ref: Any) -> list[Expected]:
+        xs = [as_reference_input(a) for a in args]
+        out = [Expected(_evaluate(q.reference, q, xs, kwargs, ref))]
+        for alt in q.alternatives:
+            if alt.reference:
+                out.append(Expected(_evaluate(alt.reference, q, xs, kwargs, ref), alt.credit, alt.note))
+        return out
+
+
+class DerivativeKind(CodeKind):
+    name = "derivative"
+    model = DerivativeQuestion
+
+    def kinks(self, q: DerivativeQuestion) -> list[Kink]:
+        return q.kinks
+
+    def references(self, q: DerivativeQuestion, args: list[Any], kwargs: dict[str, Any], ref: Any) -> list[Expected]:
+        out = [Expected(_derivative(q, args, kwargs, q.reduce, ref=ref))]
+        for alt in q.alternatives:
+            if alt.reduce or alt.of:
+                out.append(Expected(_derivative(q, args, kwargs, alt.reduce or q.reduce, alt.of, ref), alt.credit, alt.note))
+        return out
+
+
+register(FunctionKind())
+register(DerivativeKind())

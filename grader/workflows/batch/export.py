@@ -1,0 +1,43 @@
+"""What an instructor takes away from a batch: grades.csv for the LMS and one feedback file per student."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from pathlib import Path
+
+from grader.files import write_atomic
+from grader.spec.models import Assignment
+from grader.workflows.batch.gradebook import Gradebook
+
+
+def write_csv(gradebook: Gradebook, assignment: Assignment, out: Path) -> Path:
+    ids = [q.id for q in assignment.questions]
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["student", "score", "max_score", "outcome", "needs_review", *ids])
+    for row in gradebook.rows():
+        per_q = {q["id"]: q["score"] for q in (row.result or {}).get("questions", [])}
+        w.writerow([row.student, "" if row.score is None else f"{row.score:g}",
+                    "" if row.max_score is None else f"{row.max_score:g}", row.outcome, int(row.needs_review),
+                    *[("" if per_q.get(i) is None else f"{per_q[i]:g}") for i in ids]])
+    path = out / "grades.csv"
+    write_atomic(path, buf.getvalue())
+    return path
+
+
+def write_feedback(out: Path, student: str, markdown: str, page: str | None = None) -> None:
+    """feedback/<student>.md and .html, written as soon as the student is graded (`page`: the HTML
+    report, with figures; else the markdown shown as text)."""
+    folder = out / "feedback"
+    write_atomic(folder / f"{student}.md", markdown)
+    write_atomic(folder / f"{student}.html", page or
+                 f"<!doctype html><meta charset='utf-8'><title>{html.escape(student)}</title>"
+                 f"<pre style='white-space:pre-wrap;font-family:system-ui'>{html.escape(markdown)}</pre>\n")
+
+
+def write_failure_feedback(gradebook: Gradebook, out: Path) -> None:
+    for row in gradebook.rows():
+        if row.outcome == "failed":
+            write_feedback(out, row.student, f"# Not graded\n\nThe grader could not grade this submission: {row.problem}\n")

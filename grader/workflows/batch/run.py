@@ -1,0 +1,111 @@
+"""Grade submissions N at a time; every result goes to the gradebook the moment it exists."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import time
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+from grader.version import __version__
+from grader.errors import GraderInputError
+from grader.grading.pipeline import grade_notebook_async
+from grader.kernel.limits import Limits
+from grader.results import GradeResult
+from grader.spec.bundle import AssignmentBundle
+from grader.spec.models import Assignment, Rubric
+from grader.workflows.batch.discover import Submission
+from grader.workflows.batch.gradebook import Gradebook
+from grader.workflows.batch.remote import DaskGrader
+
+
+@dataclass
+class Progress:
+    student: str
+    outcome: str          # graded | failed | skipped
+    detail: str = ""
+
+
+def spec_hash(bundle: AssignmentBundle) -> str:
+    """Changes when anything that could change a score changes: the assignment and every file it
+    needs (rubric, starter, reference.py), and the grader."""
+    h = hashlib.sha256()
+    for name, data in sorted(bundle.entries().items()):
+        h.update(name.encode() + b"\0" + data + b"\0")
+    h.update(__version__.encode())
+    return h.hexdigest()
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+async def grade_batch_async(submissions: list[Submission], bundle: AssignmentBundle, gradebook: Gradebook,
+                            *, workers: int | None = None, regrade: bool = False, limits: Limits | None = None,
+                            scheduler: str | None = None,
+                            on_progress: Callable[[Progress], None] = lambda p: None,
+                            on_result: Callable[[str, GradeResult], None] = lambda s, r: None) -> None:
+    """Grade every submission not already current in the gradebook; `scheduler`: a Dask address."""
+    assignment, rubric = bundle.assignment, bundle.rubric
+    if scheduler:
+        files = bundle.entries()
+        async with DaskGrader(scheduler) as cluster:
+            await _run(submissions, bundle, gradebook, workers or await cluster.slots(), regrade,
+                       lambda s: cluster.grade(s.path, files, limits), on_progress, on_result)
+        return
+    await _run(submissions, bundle, gradebook, default_workers() if workers is None else workers, regrade,
+               lambda s: _grade_locally(s, assignment, rubric, limits), on_progress, on_result)
+
+
+async def _grade_locally(s: Submission, assignment: Assignment, rubric: Rubric, limits: Limits | None) -> GradeResult:
+    try:
+        return await grade_notebook_async(s.path, assignment, rubric, limits)
+    except GraderInputError:
+        raise  # the submission itself is unusable: retrying cannot help
+    except Exception:  # noqa: BLE001 - e.g. a kernel that failed to start on a loaded machine: once more
+        return await grade_notebook_async(s.path, assignment, rubric, limits)
+
+
+async def _run(submissions: list[Submission], bundle: AssignmentBundle, gradebook: Gradebook,
+               workers: int, regrade: bool, grade_one: Callable[[Submission], Awaitable[GradeResult]],
+               on_progress: Callable[[Progress], None], on_result: Callable[[str, GradeResult], None]) -> None:
+    if workers < 1:
+        raise GraderInputError("--workers must be at least 1")
+    digest = spec_hash(bundle)
+    assignment = bundle.assignment
+    todo = []
+    for s in submissions:
+        if not regrade and gradebook.is_current(s.student, s.content_hash, digest):
+            on_progress(Progress(s.student, "skipped", "unchanged since it was graded"))
+        else:
+            todo.append(s)
+    queue: asyncio.Queue[Submission] = asyncio.Queue()
+    for s in todo:
+        queue.put_nowait(s)
+
+    async def worker() -> None:
+        while True:
+            try:
+                s = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            t0 = time.perf_counter()
+            try:
+                result = await grade_one(s)
+            except Exception as e:  # noqa: BLE001 - one broken submission never stops the batch
+                problem = str(e) if isinstance(e, GraderInputError) else f"{type(e).__name__}: {e}"
+                gradebook.record_failure(s.student, str(s.path), s.content_hash, digest, assignment.id, __version__,
+                                         problem, time.perf_counter() - t0)
+                on_progress(Progress(s.student, "failed", problem))
+                continue
+            on_result(s.student, result)  # feedback files first: a result in the gradebook always has them
+            gradebook.record(s.student, str(s.path), s.content_hash, digest, result, time.perf_counter() - t0)
+            on_progress(Progress(s.student, "graded", f"{float(result.score):g}/{float(result.max_score):g}"))
+
+    await asyncio.gather(*(worker() for _ in range(min(workers, max(1, len(todo))))))
+
+
+def grade_batch(*args, **kwargs) -> None:
+    asyncio.run(grade_batch_async(*args, **kwargs))

@@ -1,0 +1,113 @@
+"""The CI gate for course repos: which notebooks to grade, against what, and what counts as passing.
+
+Configuration lives in the repo (`grader.yml`, or `[tool.grader]` in `pyproject.toml`):
+
+    min_score: 0.8                 # fraction of max_score every notebook must reach (default 1.0)
+    notebooks:
+      - path: ex02/derivatives.ipynb
+        assignment: derivatives-activations
+        min_score: 1.0             # optional, per notebook
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import tomllib
+import yaml
+from pydantic import Field, ValidationError
+
+from grader.errors import GraderInputError
+from grader.results import GradeResult, as_number, exact
+from grader.spec.models import Model
+
+
+class NotebookTarget(Model):
+    path: str
+    assignment: str
+    min_score: float | None = Field(default=None, ge=0, le=1)
+
+
+class CIConfig(Model):
+    min_score: float = Field(default=1.0, ge=0, le=1)
+    notebooks: list[NotebookTarget] = Field(min_length=1)
+
+
+@dataclass
+class Target:
+    notebook: Path
+    assignment: str
+    min_score: float
+
+
+def find_config(start: Path) -> Path | None:
+    for d in [start, *start.parents]:
+        for name in ("grader.yml", "grader.yaml"):
+            if (d / name).is_file():
+                return d / name
+        pp = d / "pyproject.toml"
+        if pp.is_file():
+            try:
+                if "grader" in tomllib.loads(pp.read_text(encoding="utf-8")).get("tool", {}):
+                    return pp
+            except (tomllib.TOMLDecodeError, OSError):
+                pass
+    return None
+
+
+def load_config(path: Path) -> list[Target]:
+    try:
+        if path.suffix == ".toml":
+            data = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {}).get("grader")
+        else:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, tomllib.TOMLDecodeError) as e:
+        raise GraderInputError(f"{path}: cannot read the CI configuration ({type(e).__name__}: {e})".splitlines()[0]) from None
+    try:
+        cfg = CIConfig.model_validate(data or {})
+    except ValidationError as e:
+        err = e.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "top level"
+        raise GraderInputError(f"{path}: {where}: {err['msg']}") from None
+    base = path.parent
+    return [Target(base / n.path, n.assignment, cfg.min_score if n.min_score is None else n.min_score)
+            for n in cfg.notebooks]
+
+
+def passed(result: GradeResult, target: Target) -> bool:
+    return result.max_score == 0 or result.score >= result.max_score * exact(target.min_score)
+
+
+def shown(path: Path) -> str:
+    """Repo-relative when possible: GitHub places annotations by relative path."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def annotations(result: GradeResult, target: Target) -> list[str]:
+    """GitHub workflow commands: one ::error per question that lost points."""
+    out = []
+    for q in result.questions:
+        if q.score < q.max_score:
+            msg = f"{q.id}: {as_number(q.score)}/{as_number(q.max_score)} ({q.status}). {q.feedback}"
+            msg = msg.replace("%", "%25").replace("\r", "").replace("\n", "%0A")
+            out.append(f"::error file={shown(target.notebook)},title={result.assignment} {q.id}::{msg}")
+    return out
+
+
+def step_summary(pairs: list[tuple[Target, GradeResult]]) -> str:
+    lines = ["## Autograder", "", "| notebook | assignment | score | needed | result |", "| --- | --- | --- | --- | --- |"]
+    for t, r in pairs:
+        ok = passed(r, t)
+        lines.append(f"| `{shown(t.notebook)}` | {r.assignment} | {as_number(r.score)}/{as_number(r.max_score)} | "
+                     f"{t.min_score:.0%} | {'✅ pass' if ok else '❌ below minimum'} |")
+    for t, r in pairs:
+        lost = [q for q in r.questions if q.score < q.max_score]
+        if lost:
+            lines += ["", f"### `{shown(t.notebook)}`", ""]
+            lines += [f"- **{q.id}** ({as_number(q.score)}/{as_number(q.max_score)}, {q.status}): "
+                      f"{q.feedback.splitlines()[0] if q.feedback else ''}" for q in lost]
+    return "\n".join(lines) + "\n"

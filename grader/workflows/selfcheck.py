@@ -1,0 +1,76 @@
+"""What a student may run before submitting: the public checks only.
+
+Hidden questions and hidden probes are removed from the assignment before anything runs, so
+their inputs and expected values never reach the student's kernel or the report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.grading.choose import choose_assignment
+from grader.grading.pipeline import grade_notebook
+from grader.kernel.limits import Limits
+from grader.kinds import load_assignment
+from grader.kinds.registry import get_kind
+from grader.notebook.read import read_notebook
+from grader.results import PASSED
+from grader.spec.find import rubric_for
+from grader.spec.models import Assignment
+
+
+@dataclass
+class PublicView:
+    assignment: Assignment
+    hidden_checks: int          # checks that exist but were not run
+    hidden_questions: list[str]  # ids of questions with no public check at all
+
+
+def public_view(assignment: Assignment) -> PublicView:
+    kept, hidden_checks, hidden_questions = [], 0, []
+    for q in assignment.questions:
+        public, hidden = (None, len(q.check_names())) if q.hidden else get_kind(q.kind).public(q)
+        hidden_checks += hidden
+        if public is None:
+            hidden_questions.append(q.id)
+        else:
+            kept.append(public)
+    return PublicView(assignment.model_copy(update={"questions": kept}), hidden_checks, hidden_questions)
+
+
+@dataclass
+class SelfCheck:
+    lines: list[str]
+    passed: int
+    total: int
+
+    @property
+    def ok(self) -> bool:
+        return self.passed == self.total
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def self_check(notebook: str | Path, assignment: Assignment | None = None, limits: Limits | None = None) -> SelfCheck:
+    """Grade with the public checks only, and say plainly what was not run."""
+    full = assignment or load_assignment(choose_assignment(read_notebook(notebook))[0])
+    view = public_view(full)
+    result = grade_notebook(notebook, view.assignment, rubric_for(full), limits)
+    lines, ok = [], 0
+    for q in result.questions:
+        good = q.status == PASSED and q.score == q.max_score
+        ok += good
+        lines.append(f"{'✓' if good else '✗'} {q.title or q.id}")
+        if not good and q.feedback:
+            lines += [f"    {line}" for line in q.feedback.splitlines()]
+    total = len(result.questions)
+    lines += ["", f"{ok} of {total} questions pass their public checks."]
+    hidden = view.hidden_checks
+    if hidden:
+        lines.append(f"Only public checks ran: {hidden} hidden check{'s' if hidden != 1 else ''} "
+                     f"{'were' if hidden != 1 else 'was'} not run, so your final grade may be lower.")
+    else:
+        lines.append("This assignment has no hidden checks; your grader may still review written answers.")
+    return SelfCheck(lines, ok, total)

@@ -1,0 +1,78 @@
+"""Prove an assignment before students meet it.
+
+`check_files`: the schema, the rubric, and every question prepared as for grading (probe
+inputs drawn, torch references computed, expected LaTeX parsed), so a typo in a reference is
+found here rather than in the middle of a batch. `prove`: the solution notebook scores full
+marks and the released starter scores zero without any grader error.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from grader import results as R
+from grader.errors import GraderInputError
+from grader.grading.pipeline import grade_notebook
+from grader.kernel.limits import Limits
+from grader.kinds.registry import get_kind
+from grader.spec.bundle import AssignmentBundle
+from grader.spec.models import Rubric
+from grader.workflows.release import starter_text
+
+
+def check_files(bundle: AssignmentBundle) -> Rubric:
+    """Every file the assignment names exists and every question prepares; returns the rubric
+    (already validated against the assignment's question ids)."""
+    assignment = bundle.assignment
+    bundle.entries()  # a named starter that is missing: one line here (a missing solution is `prove`'s to report)
+    for q in assignment.questions:
+        try:
+            get_kind(q.kind).prepare(q, assignment)  # every kind checks its author-side inputs here
+        except GraderInputError as e:
+            raise GraderInputError(f"{assignment.path}: {e}".splitlines()[0]) from None
+        except Exception as e:  # noqa: BLE001 - a kind that failed unexpectedly: still one line
+            raise GraderInputError(f"{assignment.path}: question {q.id}: {type(e).__name__}: {e}".splitlines()[0]) from None
+    return bundle.rubric
+
+
+@dataclass
+class Proof:
+    solution: tuple[Fraction, Fraction] | None  # (score, max) of the solution notebook
+    starter: tuple[Fraction, Fraction]
+    problems: list[str]
+
+
+_GRADER_TROUBLE = {R.UNDECIDED}
+
+
+def prove(bundle: AssignmentBundle, limits: Limits | None = None) -> Proof:
+    """Grade the solution (must be full marks) and the released starter (must be zero, and
+    every question must say why with a student-facing status, not a grader error)."""
+    assignment, rubric = bundle.assignment, bundle.rubric
+    problems: list[str] = []
+    solution = None
+    path = assignment.solution_path
+    if path is not None:
+        if not path.is_file():
+            problems.append(f"solution notebook {path} not found")
+        else:
+            result = grade_notebook(path, assignment, rubric, limits)
+            solution = (result.score, result.max_score)
+            for q in result.questions:
+                if q.score != q.max_score:
+                    problems.append(f"the solution loses points on {q.id} ({q.status}): {q.feedback.splitlines()[0] if q.feedback else ''}")
+    with tempfile.TemporaryDirectory(prefix="grade-validate-") as tmp:
+        starter = assignment.starter_path  # the notebook students receive, else what `grade release` writes
+        if starter is None or not starter.is_file():
+            starter = Path(tmp) / f"{assignment.id}_starter.ipynb"
+            starter.write_text(starter_text(assignment), encoding="utf-8")
+        result = grade_notebook(starter, assignment, rubric, limits)
+    for q in result.questions:
+        if q.score:
+            problems.append(f"the unsolved starter earns points on {q.id}")
+        if q.status in _GRADER_TROUBLE or q.needs_review:
+            problems.append(f"the unsolved starter puts {q.id} up for review ({q.status}): {q.feedback.splitlines()[0] if q.feedback else ''}")
+    return Proof(solution, (result.score, result.max_score), problems)
