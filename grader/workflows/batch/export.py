@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import csv
-import html
 import io
 from pathlib import Path
 
 from grader.files import write_atomic
+from grader.report.pages import render_page
 from grader.spec.models import Assignment
 from grader.workflows.batch.gradebook import Gradebook
 
@@ -29,12 +29,10 @@ def write_csv(gradebook: Gradebook, assignment: Assignment, out: Path) -> Path:
 
 def write_feedback(out: Path, student: str, markdown: str, page: str | None = None) -> None:
     """feedback/<student>.md and .html, written as soon as the student is graded (`page`: the HTML
-    report, with figures; else the markdown shown as text)."""
+    report, with figures; else the markdown shown as text, escaped, in the same layout)."""
     folder = out / "feedback"
     write_atomic(folder / f"{student}.md", markdown)
-    write_atomic(folder / f"{student}.html", page or
-                 f"<!doctype html><meta charset='utf-8'><title>{html.escape(student)}</title>"
-                 f"<pre style='white-space:pre-wrap;font-family:system-ui'>{html.escape(markdown)}</pre>\n")
+    write_atomic(folder / f"{student}.html", page or render_page("text.html", title=student, text=markdown))
 
 
 def write_failure_feedback(gradebook: Gradebook, out: Path) -> None:
