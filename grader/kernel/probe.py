@@ -143,8 +143,10 @@ def _parse(payload: dict[str, Any], expected_calls: int) -> ProbeResponse:
     for raw in calls_raw:
         if not isinstance(raw, dict):
             return ProbeResponse(status="failed", failure=ProtocolError("malformed call record"))
-        mutated = [i for i in raw.get("mutated", []) if isinstance(i, int)][:32]
-        seconds = raw.get("seconds") if isinstance(raw.get("seconds"), (int, float)) else 0.0
+        mutated = raw.get("mutated") if isinstance(raw.get("mutated"), list) else []
+        mutated = [i for i in mutated if isinstance(i, int) and not isinstance(i, bool)][:32]
+        seconds = raw.get("seconds")
+        seconds = float(seconds) if isinstance(seconds, (int, float)) and abs(seconds) < 1e9 else 0.0
         extra = {
             "torch_calls": [str(n)[:120] for n in raw.get("torch_calls", [])][:500] if isinstance(raw.get("torch_calls"), list) else [],
             "step": raw["step"] if isinstance(raw.get("step"), int) else 0,

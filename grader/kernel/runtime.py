@@ -52,7 +52,9 @@ def main(request_json):  # noqa: C901 - one flat protocol handler reads best her
         return _torch.frombuffer(raw, dtype=dtype).reshape(obj["shape"]).clone()
 
     def array_payload(kind, arr):
-        arr = np.ascontiguousarray(arr)
+        arr = np.asarray(arr)
+        if not arr.flags.c_contiguous:
+            arr = arr.copy(order="C")  # np.ascontiguousarray would make a 0-d result shape (1,)
         if arr.dtype.kind == "f" and arr.dtype.itemsize < 4:
             arr = arr.astype(np.float32)
         return {"kind": kind, "dtype": str(arr.dtype), "shape": list(arr.shape),

@@ -57,7 +57,9 @@ class Value:
 
 
 def encode_array(arr: np.ndarray) -> dict[str, Any]:
-    arr = np.ascontiguousarray(arr)
+    arr = np.asarray(arr)
+    if not arr.flags.c_contiguous:
+        arr = arr.copy(order="C")  # not np.ascontiguousarray: it turns a 0-d array into shape (1,)
     if arr.dtype.byteorder == ">":
         arr = arr.byteswap().view(arr.dtype.newbyteorder("<"))
     return {"dtype": str(arr.dtype), "shape": list(arr.shape), "data": base64.b64encode(arr.tobytes()).decode("ascii")}
@@ -73,7 +75,8 @@ def encode_input(value: Any) -> dict[str, Any]:
 
 
 def _decode_array(obj: dict[str, Any]) -> np.ndarray:
-    dtype = _DTYPES.get(obj.get("dtype"))  # type: ignore[arg-type]
+    name = obj.get("dtype")
+    dtype = _DTYPES.get(name) if isinstance(name, str) else None
     if dtype is None:
         raise WireError(f"unsupported dtype {obj.get('dtype')!r}")
     shape = obj.get("shape")
@@ -103,7 +106,7 @@ def decode_value(obj: Any, depth: int = 0) -> Value:
         v = obj.get("value")
         if isinstance(v, bool) or isinstance(v, (int, float)):
             if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 2**63:
-                v = float(v)
+                v = float(v) if abs(v) < 2**1023 else (math.inf if v > 0 else -math.inf)  # float(10**400) overflows
             return Value(kind="number", number=v)
         raise WireError("malformed number")
     if kind == "sequence":
