@@ -27,7 +27,7 @@ from grader.symbolic import (
     latex_to_sympy,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CORPUS = yaml.safe_load((ROOT / "tests" / "symbolic_corpus.yaml").read_text(encoding="utf-8"))
 ASSIGNMENT = load_assignment(ROOT / "assignments" / "derivatives-activations.yaml")
 SEEDS = [p for p in (ROOT.parent / "shared" / "seeds" / "derivatives_activations_solved.ipynb",
