@@ -83,8 +83,7 @@ async def grade_notebook_async(
     kinds = {q.id: get_kind(q.kind) for q in assignment.questions}
     timings: dict[str, float] = {}
 
-    session = KernelSession(limits, hide=[str(Path(notebook).resolve().parent)],
-                            figures=any(k.draws_figures for k in kinds.values()))
+    session = KernelSession(limits, figures=any(k.draws_figures for k in kinds.values()))
     outcomes: dict[str, QuestionOutcome] = {}
     try:
         start = asyncio.create_task(session.start())

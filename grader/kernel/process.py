@@ -25,18 +25,13 @@ class Kernel:
     """The kernel behind one nbclient client. `start` may be called again after `stop` (revival):
     each generation gets fresh sockets."""
 
-    def __init__(self, client: CappedClient, *, argv: list[str], interrupt_mode: str, private: str, log_path: str,
-                 interrupt_grace: float) -> None:
+    def __init__(self, client: CappedClient, *, log_path: str, interrupt_grace: float) -> None:
         self.client = client
-        self.argv = argv
-        self.interrupt_mode = interrupt_mode
-        self.private = private
         self.log_path = log_path
         self.interrupt_grace = interrupt_grace
-        self.generation = 0
+        self.generation = -1
         self._log: IO[bytes] | None = None
         self._ctx = None
-        self.client.km = kernel_manager(argv, interrupt_mode, private, self.generation)
 
     async def start(self, env: dict[str, str], cwd: str) -> None:
         if self._log is None:
@@ -136,10 +131,11 @@ class Kernel:
             except Exception:  # noqa: BLE001
                 pass
 
-    def renew(self) -> None:
-        """A new manager for the next kernel (after `stop`)."""
+    def renew(self, argv: list[str], interrupt_mode: str, private: str) -> None:
+        """A manager for the next kernel (the first, or after `stop`), launched by `argv` with its
+        connection files and sockets in `private`."""
         self.generation += 1
-        self.client.km = kernel_manager(self.argv, self.interrupt_mode, self.private, self.generation)
+        self.client.km = kernel_manager(argv, interrupt_mode, private, self.generation)
 
     def close_log(self) -> None:
         if self._log is not None:

@@ -19,6 +19,7 @@ from grader.kernel.process import Kernel
 
 class Revival:
     def __init__(self, kernel: Kernel, start: Callable[[], Awaitable[None]], *, revivals: int, cell_timeout: float) -> None:
+        """`start`: launch a fresh kernel (with its own fresh directories) into `kernel`."""
         self.kernel = kernel
         self._start = start
         self.left = revivals
@@ -34,7 +35,6 @@ class Revival:
             return False
         await self.kernel.stop()
         self.left -= 1
-        self.kernel.renew()
         try:
             await self._start()
         except KernelStartError:

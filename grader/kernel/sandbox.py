@@ -1,8 +1,8 @@
 """Wrap the kernel's command line so student code runs fenced in.
 
-With bubblewrap: no network, new PID/IPC/UTS namespaces, the host's files read-only, the
-home directories, /tmp, the grader's working directory and the submission's directory
-hidden, only the scratch directory writable, and the sandbox dies with the grader. Without bubblewrap: the
+With bubblewrap: no network, new PID/IPC/UTS namespaces, an allow-list of the host's files
+(system libraries and the interpreter, read-only), only the scratch directory writable, and
+the sandbox dies with the grader. Without bubblewrap: the
 same resource limits, a scratch directory and an allow-listed environment. Either way the
 report states which isolation was in force.
 """
@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from grader.kernel.cgroup import PidsCgroup
 from grader.kernel.mplcache import matplotlib_cache
@@ -55,29 +56,57 @@ def bubblewrap() -> str | None:
     return path if ok else None
 
 
-def _hidden_dirs(extra: list[str]) -> list[str]:
-    home = os.path.expanduser("~")
-    dirs = ["/home", "/root", "/tmp", "/var/tmp", "/run", "/mnt", "/media", "/srv", home, os.getcwd(), *extra]
-    out: list[str] = []
-    for d in dirs:
-        real = os.path.realpath(d)
-        if real != "/" and os.path.isdir(real) and real not in out:
-            out.append(real)
+# System places a Python kernel needs, read-only. /etc is reduced to what the dynamic linker, time
+# zones and user lookups read: never /etc/shadow, keys or credentials.
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone", "passwd", "group",
+             "nsswitch.conf", "alternatives", "fonts", "mime.types")
+SHARED_MPL = "/run/grader/matplotlib"  # the font cache, read-only inside the sandbox
+
+
+def _python_dirs() -> list[str]:
+    """The interpreter and its packages (a venv and the Python it was made from), read-only."""
+    return sorted({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
+
+
+def _grader_package_dirs() -> list[str]:
+    """Where an installed grader sits in site-packages: hidden, since a wheel carries the bundled
+    assignments, solutions and references (an editable install points outside, which is not mounted)."""
+    out = []
+    for base in _python_dirs():
+        for site in Path(base).glob("lib/python*/site-packages"):
+            pkg = site / "grader"
+            if pkg.is_dir() and not pkg.is_symlink():
+                out.append(str(pkg))
     return out
 
 
-def _needed_dirs() -> list[str]:
-    """Read-only places the kernel needs even when they sit inside a hidden directory (a venv under the repo)."""
-    # not sys.path: an editable install puts the grader's own checkout there
-    return sorted({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, matplotlib_cache())})
+def _allow_list() -> list[str]:
+    args: list[str] = []
+    for d in SYSTEM_DIRS:
+        if os.path.islink(d):
+            args += ["--symlink", os.readlink(d), d]  # merged /usr: /bin -> usr/bin
+        elif os.path.isdir(d):
+            args += ["--ro-bind", d, d]
+    for name in ETC_FILES:
+        path = os.path.join("/etc", name)
+        if os.path.lexists(path):
+            args += ["--ro-bind-try", path, path]
+    for d in _python_dirs():
+        args += ["--ro-bind", d, d]
+    for d in _grader_package_dirs():
+        args += ["--tmpfs", d]
+    return args
 
 
-def _covers(parent: str, child: str) -> bool:
-    return child == parent or child.startswith(parent.rstrip("/") + "/")
-
-
-def wrap(argv: list[str], *, workdir: str, private: str, limits: ResourceLimits, hide: list[str] = (),
-         use_bubblewrap: bool = True, cgroup: PidsCgroup | None = None) -> Wrapped:
+def wrap(argv: list[str], *, workdir: str, private: str, limits: ResourceLimits, use_bubblewrap: bool = True,
+         cgroup: PidsCgroup | None = None, mplconfig: str = "") -> Wrapped:
+    """The kernel's command line. With bubblewrap the kernel sees an allow-list of the host: system
+    libraries, the interpreter and its packages (without an installed grader's bundled files),
+    `workdir` (its scratch directory, writable), `private` (this kernel's connection files and
+    sockets) and the font cache read-only; nothing else (no homes, repositories, /opt, /autograder,
+    batch folders or other kernels' directories). The kernel copies the font cache into `mplconfig`
+    itself, inside the sandbox, so the grader never writes into a directory the student controls."""
     prlimit = shutil.which("prlimit")
     # RLIMIT_NPROC counts all of the real user's processes (and is not enforced for root: the cgroup is)
     rl = [prlimit, f"--as={limits.memory}", f"--fsize={limits.file_size}", "--core=0",
@@ -88,22 +117,19 @@ def wrap(argv: list[str], *, workdir: str, private: str, limits: ResourceLimits,
     if bwrap is None:
         return Wrapped(rl + argv, "scratch working directory, allow-listed environment, time and resource limits "
                                   "(no bubblewrap sandbox: no filesystem or network isolation)", False)
-    hidden = _hidden_dirs(list(hide))
-    cmd = [bwrap, "--die-with-parent", "--unshare-all", "--cap-drop", "ALL", "--ro-bind", "/", "/",
-           "--proc", "/proc", "--dev", "/dev"]
-    for d in hidden:
-        cmd += ["--tmpfs", d]
-    for d in _needed_dirs():
-        if any(_covers(h, d) for h in hidden) and os.path.exists(d):
-            cmd += ["--ro-bind", d, d]
-    cmd += ["--bind", workdir, workdir, "--bind", private, private, "--chdir", workdir,
-            # the grader's pid is invisible from the new PID namespace: ipykernel would think its parent
-            # had exited; --die-with-parent does that job instead
-            "--unsetenv", "JPY_PARENT_PID", "--"]
-    return Wrapped(rl + cmd + argv,
-                   "bubblewrap sandbox (no network, private /tmp and PID namespace, host files read-only, homes and "
-                   "the submission's directory hidden, only the scratch directory writable), time and resource limits",
-                   True)
+    cmd = [bwrap, "--die-with-parent", "--unshare-all", "--new-session", "--cap-drop", "ALL",
+           *_allow_list(), "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm",
+           "--ro-bind", matplotlib_cache(), SHARED_MPL,
+           "--bind", workdir, workdir, "--bind", private, private, "--chdir", workdir,
+           # the grader's pid is invisible from the new PID namespace: ipykernel would think its parent
+           # had exited; --die-with-parent does that job instead
+           "--unsetenv", "JPY_PARENT_PID", "--"]
+    seed = ["/bin/sh", "-c", 'mkdir -p "$1" && cp "$0"/*.json "$1"/ 2>/dev/null; shift; exec "$@"',
+            SHARED_MPL, mplconfig] if mplconfig else []
+    return Wrapped(rl + cmd + seed + argv,
+                   "bubblewrap sandbox (no network, own PID namespace, an allow-list of the host's files read-only: "
+                   "system libraries and the interpreter; only the scratch directory writable), time and resource "
+                   "limits", True)
 
 
 def _processes_of(uid: int) -> int:

@@ -23,7 +23,7 @@ from grader.kernel.env import kernel_env
 from grader.kernel.errors import CellTimeout, KernelDied, KernelError, ProcessLimit
 from grader.kernel.kernelspec import kernel_argv
 from grader.kernel.limits import Limits
-from grader.kernel.mplcache import matplotlib_cache, private_matplotlib_dir
+from grader.kernel.mplcache import private_matplotlib_dir
 from grader.kernel.output import CappedClient
 from grader.kernel.process import Kernel
 from grader.kernel.revival import Revival
@@ -47,18 +47,18 @@ class ExecutionReport:
 class KernelSession:
     """One kernel for one submission: run its cells, then answer probes, then shut down."""
 
-    def __init__(self, limits: Limits | None = None, hide: list[str] = (), figures: bool = False) -> None:
-        """`hide`: host folders the sandbox must not show (the submission's own); `figures`: keep
-        Jupyter's inline plotting backend, so plots become image outputs to check."""
+    def __init__(self, limits: Limits | None = None, figures: bool = False) -> None:
+        """`figures`: keep Jupyter's inline plotting backend, so plots become image outputs to check."""
         self.figures = figures
         self.limits = lim = limits or Limits()
-        self.workdir = tempfile.mkdtemp(prefix="grader-")
-        # Connection files, IPC sockets and the kernel's own stderr live outside the student's directory.
-        self.private = tempfile.mkdtemp(prefix="grader-private-")
+        # The grader's own directory (never shown to the kernel): the kernel's stderr log, and one fresh
+        # directory per kernel for its connection file and sockets, made before that kernel exists, so
+        # nothing a previous kernel left there (a symlink, say) is ever followed.
+        self.home = tempfile.mkdtemp(prefix="grader-")
+        self.workdir = os.path.join(self.home, "scratch")
+        os.mkdir(self.workdir, 0o700)
         self.cgroup = PidsCgroup.create(lim.processes)
-        self.wrapped = sandbox.wrap(kernel_argv(), workdir=self.workdir, private=self.private, hide=list(hide),
-                                    limits=sandbox.ResourceLimits(lim.memory, lim.processes, lim.file_size),
-                                    use_bubblewrap=lim.sandbox, cgroup=self.cgroup)
+        self.wrapped = self._wrap(self.home)
         self.report = ExecutionReport()
         self.client = CappedClient(
             nbformat.v4.new_notebook(),
@@ -72,14 +72,27 @@ class KernelSession:
             record_timing=False,
             resources={"metadata": {"path": self.workdir}},
         )
-        self.kernel = Kernel(self.client, argv=self.wrapped.argv, interrupt_mode=self.wrapped.interrupt_mode,
-                             private=self.private, log_path=os.path.join(self.private, "kernel.log"),
+        self.kernel = Kernel(self.client, log_path=os.path.join(self.home, "kernel.log"),
                              interrupt_grace=lim.interrupt_grace)
         self.revival = Revival(self.kernel, self.start, revivals=lim.revivals, cell_timeout=lim.cell_timeout)
 
+    def _wrap(self, private: str, mplconfig: str = "") -> sandbox.Wrapped:
+        lim = self.limits
+        return sandbox.wrap(kernel_argv(), workdir=self.workdir, private=private, mplconfig=mplconfig,
+                            limits=sandbox.ResourceLimits(lim.memory, lim.processes, lim.file_size),
+                            use_bubblewrap=lim.sandbox, cgroup=self.cgroup)
+
     async def start(self) -> None:
-        # a sandboxed kernel cannot write the shared cache: it gets its own seeded copy
-        mpl = private_matplotlib_dir(self.workdir) if self.wrapped.sandboxed else matplotlib_cache()
+        """Launch a fresh kernel: the first one, or after a death (then with fresh directories)."""
+        private = tempfile.mkdtemp(prefix="kernel-", dir=self.home)
+        if self.wrapped.sandboxed:
+            # the kernel seeds its own font cache inside the sandbox, into a directory new for each kernel
+            mpl = os.path.join(self.workdir, f".matplotlib-{os.path.basename(private)}")
+        else:
+            # no sandbox: a copy the grader makes before the kernel exists, outside the scratch directory
+            mpl = private_matplotlib_dir(private)
+        self.wrapped = self._wrap(private, mpl if self.wrapped.sandboxed else "")
+        self.kernel.renew(self.wrapped.argv, self.wrapped.interrupt_mode, private)
         await self.kernel.start(kernel_env(self.workdir, mpl, self.figures), self.workdir)
 
     async def close(self) -> None:
@@ -89,8 +102,7 @@ class KernelSession:
             if self.cgroup is not None:
                 self.cgroup.remove()  # whatever the notebook started, detached or not
             self.kernel.close_log()
-            shutil.rmtree(self.workdir, ignore_errors=True)
-            shutil.rmtree(self.private, ignore_errors=True)
+            shutil.rmtree(self.home, ignore_errors=True)  # fd-based: never follows a link the kernel made
 
     async def __aenter__(self) -> "KernelSession":
         await self.start()

@@ -67,7 +67,7 @@ def _spy_notebook(tmp_path: Path, nap: int) -> Path:
 
 async def _run(path: Path, limits: Limits) -> tuple[dict, nbformat.NotebookNode]:
     nb = nbformat.read(path, as_version=4)
-    async with KernelSession(limits, hide=[str(path.parent)]) as session:
+    async with KernelSession(limits) as session:
         await session.run_notebook(nb)
     text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
     line = next(ln for ln in text.splitlines() if ln.startswith("SEEN "))
