@@ -1,4 +1,9 @@
-"""Turn what the checks found into points, using the rubric. Exact arithmetic throughout."""
+"""Turn what the checks found into points, using the rubric. Exact arithmetic throughout.
+
+A hidden check's feedback (its label, the inputs, the expected and the received values) stays on
+its CheckResult, for staff (the JSON report, the gradebook); the question's feedback, which students
+see, only counts the hidden checks that did not pass. A question marked `hidden` has only hidden checks.
+"""
 
 from __future__ import annotations
 
@@ -25,14 +30,22 @@ def score_question(question: QuestionBase, outcome: QuestionOutcome, rubric: Rub
     rq = rubric.for_question(question.id)
     total, maxes = check_points(question, rubric)
     checks: list[CheckResult] = []
+    hints: list[str] = []  # the rubric's advice for failed hidden checks: the author's words, for students
+    withheld = 0           # failed hidden checks whose feedback students do not see
     for co in outcome.checks:
         mx = maxes.get(co.name, Fraction(0))
         frac = exact(co.credit) if co.credit is not None else Fraction(int(co.passed))
         feedback = co.feedback
         hint = rq.checks.get(co.name)
+        hidden = co.hidden or question.hidden
+        failed = not co.passed or frac < 1
         if not co.passed and hint is not None and hint.feedback:
             feedback = f"{feedback} {hint.feedback}".strip()
-        checks.append(CheckResult(co.name, co.passed, mx * frac, mx, co.status, feedback, co.hidden))
+            if hidden:
+                hints.append(hint.feedback)
+        if hidden and failed and co.feedback:
+            withheld += 1
+        checks.append(CheckResult(co.name, co.passed, mx * frac, mx, co.status, feedback, hidden))
     score = sum((c.points for c in checks), Fraction(0))
     status = outcome.status
     situation = outcome.situation if outcome.situation in rq.partial else status
@@ -56,7 +69,10 @@ def score_question(question: QuestionBase, outcome: QuestionOutcome, rubric: Rub
         else:
             status = R.FAILED
     lines = [outcome.feedback] if outcome.feedback else []
-    lines += [c.feedback for c in checks if c.feedback]
+    lines += [c.feedback for c in checks if c.feedback and not c.hidden]
+    if withheld:
+        lines.append(f"{withheld} hidden check{'s' if withheld != 1 else ''} did not pass.")
+    lines += hints
     lines += notes
     if score < total and rq.feedback:
         lines.append(rq.feedback)

@@ -1,4 +1,8 @@
-"""Machine-readable report: the documented JSON contract plus checks, events and timings."""
+"""Machine-readable report: the documented JSON contract plus checks, events and timings.
+
+The data is kept as it is, student text included (consumers escape it for wherever they show it),
+and hidden checks keep their feedback here, for staff: this report is not what a student is shown.
+"""
 
 from __future__ import annotations
 
@@ -36,6 +40,17 @@ def to_dict(result: GradeResult) -> dict[str, Any]:
     }
 
 
+def dumps(doc: Any) -> str:
+    """`doc` as JSON text that can always be written as UTF-8: readable non-ASCII as is, unless a string
+    holds a lone surrogate (an exception message can), which only a `\\ud800` escape can carry intact."""
+    text = json.dumps(doc, indent=2, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(doc, indent=2, ensure_ascii=True)
+    return text + "\n"
+
+
 @register("json")
 def render_json(result: GradeResult, *, color: bool = False) -> str:
-    return json.dumps(to_dict(result), indent=2, ensure_ascii=False) + "\n"
+    return dumps(to_dict(result))

@@ -1,30 +1,37 @@
-"""Feedback a student can read anywhere (LMS comment, GitHub, a .md file): score table, then what to fix."""
+"""Feedback a student can read anywhere (LMS comment, GitHub, a .md file): score table, then what to fix.
+
+Every string that is not the grader's own wording (feedback, event messages, titles) goes through
+`safe.markdown_text`, so a student's text shows as written and can never become HTML, an image, a
+link or a heading of its own. Titles come from the assignment, which is trusted, but are escaped too.
+"""
 
 from __future__ import annotations
 
 from grader.report.registry import register
+from grader.report.safe import markdown_text
 from grader.results import GradeResult, as_number
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def _inline(text: str) -> str:
+    """One line of text for a heading, a table cell or a list item (`|` is escaped, so cells stay apart)."""
+    return markdown_text(text, one_line=True)
 
 
 @register("markdown")
 def render_markdown(result: GradeResult, *, color: bool = False) -> str:
-    lines = [f"# {result.assignment_title}: {as_number(result.score)} / {as_number(result.max_score)}", ""]
+    lines = [f"# {_inline(result.assignment_title)}: {as_number(result.score)} / {as_number(result.max_score)}", ""]
     lines += ["| question | score | status |", "| --- | --- | --- |"]
     for q in result.questions:
-        lines.append(f"| {_cell(q.title or q.id)} | {as_number(q.score)} / {as_number(q.max_score)} | {q.status} |")
+        lines.append(f"| {_inline(q.title or q.id)} | {as_number(q.score)} / {as_number(q.max_score)} | {_inline(q.status)} |")
     if result.events:
         lines += ["", "## While running your notebook", ""]
-        lines += [f"- cell {e.cell_index + 1}: {e.message}" for e in result.events]
+        lines += [f"- cell {e.cell_index + 1}: {_inline(e.message)}" for e in result.events]
     todo = [q for q in result.questions if q.has_advice]
     if todo:
         lines += ["", "## What to fix", ""]
         for q in todo:
-            lines += [f"### {q.title or q.id} ({as_number(q.score)} / {as_number(q.max_score)}, {q.status})", ""]
-            lines += [f"{line}  " for line in q.feedback.splitlines()] + [""]
+            lines += [f"### {_inline(q.title or q.id)} ({as_number(q.score)} / {as_number(q.max_score)}, {_inline(q.status)})", ""]
+            lines += [f"{line}  " for line in markdown_text(q.feedback).split("\n") if line.strip()] + [""]
     if result.needs_review:
         lines += ["", "_Some answers could not be checked automatically; a TA will review them._"]
     return "\n".join(lines).rstrip() + "\n"

@@ -19,6 +19,7 @@ import yaml
 from pydantic import Field, ValidationError
 
 from grader.errors import GraderInputError
+from grader.report.safe import annotation, markdown_code, markdown_text, terminal
 from grader.results import GradeResult, as_number, exact
 from grader.spec.models import Model
 
@@ -88,26 +89,35 @@ def shown(path: Path) -> str:
 
 
 def annotations(result: GradeResult, target: Target) -> list[str]:
-    """GitHub workflow commands: one ::error per question that lost points."""
+    """GitHub workflow commands: one ::error per question that lost points. The message and the properties
+    are escaped (`safe.annotation`), so feedback cannot end the command early or start another one."""
     out = []
     for q in result.questions:
         if q.score < q.max_score:
-            msg = f"{q.id}: {as_number(q.score)}/{as_number(q.max_score)} ({q.status}). {q.feedback}"
-            msg = msg.replace("%", "%25").replace("\r", "").replace("\n", "%0A")
-            out.append(f"::error file={shown(target.notebook)},title={result.assignment} {q.id}::{msg}")
+            msg = annotation(f"{q.id}: {as_number(q.score)}/{as_number(q.max_score)} ({q.status}). {q.feedback}")
+            where = annotation(shown(target.notebook), prop=True)
+            title = annotation(f"{result.assignment} {q.id}", prop=True)
+            out.append(f"::error file={where},title={title}::{msg}")
     return out
 
 
 def step_summary(pairs: list[tuple[Target, GradeResult]]) -> str:
+    """The Markdown for $GITHUB_STEP_SUMMARY; every path, id and piece of feedback is escaped (`safe`)."""
     lines = ["## Autograder", "", "| notebook | assignment | score | needed | result |", "| --- | --- | --- | --- | --- |"]
     for t, r in pairs:
         ok = passed(r, t)
-        lines.append(f"| `{shown(t.notebook)}` | {r.assignment} | {as_number(r.score)}/{as_number(r.max_score)} | "
+        lines.append(f"| {markdown_code(shown(t.notebook), table=True)} | {markdown_text(r.assignment, one_line=True)} | "
+                     f"{as_number(r.score)}/{as_number(r.max_score)} | "
                      f"{t.min_score:.0%} | {'✅ pass' if ok else '❌ below minimum'} |")
     for t, r in pairs:
         lost = [q for q in r.questions if q.score < q.max_score]
         if lost:
-            lines += ["", f"### `{shown(t.notebook)}`", ""]
-            lines += [f"- **{q.id}** ({as_number(q.score)}/{as_number(q.max_score)}, {q.status}): "
-                      f"{q.feedback.splitlines()[0] if q.feedback else ''}" for q in lost]
+            lines += ["", f"### {markdown_code(shown(t.notebook))}", ""]
+            lines += [f"- **{markdown_text(q.id, one_line=True)}** ({as_number(q.score)}/{as_number(q.max_score)}, "
+                      f"{markdown_text(q.status, one_line=True)}): {markdown_text(_first_line(q.feedback), one_line=True)}"
+                      for q in lost]
     return "\n".join(lines) + "\n"
+
+
+def _first_line(text: str) -> str:
+    return next((line for line in terminal(text).split("\n") if line.strip()), "")
