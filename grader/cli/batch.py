@@ -26,7 +26,7 @@ from grader.files import write_atomic
 from grader.kinds import open_bundle
 from grader.report import render
 from grader.workflows.batch.class_report import write_report
-from grader.workflows.batch.discover import find_submissions
+from grader.workflows.batch.discover import find_submissions, safe_file_stem
 from grader.workflows.batch.export import (
     write_csv,
     write_failure_feedback,
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     def on_result(student: str, result) -> None:
         write_feedback(out, student, render(result, "markdown"), render(result, "html"))
         for fmt in args.extra:
-            write_atomic(out / "results" / f"{student}.{fmt}.json", render(result, fmt))
+            write_atomic(out / "results" / f"{safe_file_stem(student)}.{fmt}.json", render(result, fmt))
 
     show = sys.stderr.isatty() and not args.no_progress
     counts = {"graded": 0, "failed": 0, "skipped": 0}
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         from rich.progress import Progress as Bar
         progress = Bar(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[status]}"),
                        TimeRemainingColumn(), transient=False)
-        task = progress.add_task("grading", total=len(subs), status="")
+        task = progress.add_task("grading", total=len(subs) + len(subs.rejected), status="")
         progress.start()
 
     def on_progress(p: Progress) -> None:
@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         write_failure_feedback(book, out)
         write_report(book, assignment, out)
         book.close()
-    print(f"{len(subs)} submissions: {counts['graded']} graded, {counts['skipped']} unchanged, "
+    print(f"{len(subs) + len(subs.rejected)} submissions: {counts['graded']} graded, {counts['skipped']} unchanged, "
           f"{counts['failed']} could not be graded; gradebook {out / 'gradebook.sqlite'}, grades {out / 'grades.csv'}",
           file=sys.stderr)
     for line in failed:

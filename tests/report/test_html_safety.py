@@ -15,6 +15,7 @@ import pytest
 
 from grader.kinds import load_assignment
 from grader.report import render
+from grader.workflows.batch.discover import safe_file_stem
 from grader.results import CellEvent, GradeResult, QuestionResult
 from grader.spec.find import resolve_assignment
 from grader.workflows.batch.class_report import write_report
@@ -143,7 +144,7 @@ def test_hostile_student_ids_and_feedback_are_escaped_in_the_class_report(tmp_pa
         assert student in review and student in slowest
     assert f"invalid JSON: {HOSTILE[2]} {HOSTILE[1]}" in review
     assert f"{HOSTILE[0]} could not be read (3×)" in shown  # the most common problem: first line only
-    assert sorted(parsed.attrs("a", "href")) == sorted(f"feedback/{quote(s)}.html"
+    assert sorted(parsed.attrs("a", "href")) == sorted(f"feedback/{quote(safe_file_stem(s))}.html"
                                                        for s in [*HOSTILE, HOSTILE[1] + "-failed"])
     assert len(parsed.attrs("img", "src")) == 2  # the grader's own plots
 
@@ -155,7 +156,7 @@ def test_hostile_text_is_escaped_in_the_not_graded_page(tmp_path: Path, student:
     write_failure_feedback(book, tmp_path)
     book.close()
     write_feedback(tmp_path, "plain", f"# Not graded\n\n{student}\n")
-    for page in ((tmp_path / "feedback" / f"{student}.html").read_text(),
+    for page in ((tmp_path / "feedback" / f"{safe_file_stem(student)}.html").read_text(),
                  (tmp_path / "feedback" / "plain.html").read_text()):
         shown = "".join(assert_only_safe_markup(page).text)
         assert "# Not graded" in shown and student in shown and "49" not in shown

@@ -74,9 +74,12 @@ def test_batch_killed_midway_resumes_with_exactly_one_result_each(tmp_path: Path
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if db_path.exists():
-            with sqlite3.connect(db_path) as db:
-                if db.execute("SELECT COUNT(*) FROM submissions WHERE outcome = 'graded'").fetchone()[0] >= 2:
-                    break
+            try:
+                with sqlite3.connect(db_path) as db:
+                    if db.execute("SELECT COUNT(*) FROM submissions WHERE outcome = 'graded'").fetchone()[0] >= 2:
+                        break
+            except sqlite3.OperationalError:
+                pass  # the file exists a moment before its tables do
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGKILL)  # the grader and its kernels, mid-batch
     proc.wait()

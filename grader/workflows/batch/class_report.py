@@ -17,6 +17,7 @@ from pathlib import Path
 from grader.files import write_atomic
 from grader.report.pages import render_page
 from grader.spec.models import Assignment
+from grader.workflows.batch.discover import safe_file_stem
 from grader.workflows.batch.gradebook import Gradebook, Row
 
 
@@ -113,7 +114,7 @@ def write_report(gradebook: Gradebook, assignment: Assignment, out: Path) -> Pat
     page = render_page(
         "class_report.html", title=assignment.title, submissions=len(rows), graded=len(graded),
         summary=_summary(graded, [q.id for q in assignment.questions]) if graded else None,
-        review=[(r.student, _why(r)) for r in rows if r.needs_review or r.outcome != "graded"],
+        review=[(r.student, safe_file_stem(r.student), _why(r)) for r in rows if r.needs_review or r.outcome != "graded"],
         slowest=[(r.student, r.seconds) for r in slowest])
     path = out / "report.html"
     write_atomic(path, page)

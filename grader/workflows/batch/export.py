@@ -8,19 +8,23 @@ from pathlib import Path
 
 from grader.files import write_atomic
 from grader.report.pages import render_page
+from grader.report.safe import csv_cell
 from grader.spec.models import Assignment
+from grader.workflows.batch.discover import safe_file_stem
 from grader.workflows.batch.gradebook import Gradebook
 
 
 def write_csv(gradebook: Gradebook, assignment: Assignment, out: Path) -> Path:
+    """grades.csv; every string cell (student ids come from file and folder names) passes `safe.csv_cell`, so
+    a spreadsheet never runs one as a formula. Scores are the grader's numbers and are written as such."""
     ids = [q.id for q in assignment.questions]
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["student", "score", "max_score", "outcome", "needs_review", *ids])
+    w.writerow([csv_cell(h) for h in ["student", "score", "max_score", "outcome", "needs_review", *ids]])
     for row in gradebook.rows():
         per_q = {q["id"]: q["score"] for q in (row.result or {}).get("questions", [])}
-        w.writerow([row.student, "" if row.score is None else f"{row.score:g}",
-                    "" if row.max_score is None else f"{row.max_score:g}", row.outcome, int(row.needs_review),
+        w.writerow([csv_cell(row.student), "" if row.score is None else f"{row.score:g}",
+                    "" if row.max_score is None else f"{row.max_score:g}", csv_cell(row.outcome), int(row.needs_review),
                     *[("" if per_q.get(i) is None else f"{per_q[i]:g}") for i in ids]])
     path = out / "grades.csv"
     write_atomic(path, buf.getvalue())
@@ -30,9 +34,9 @@ def write_csv(gradebook: Gradebook, assignment: Assignment, out: Path) -> Path:
 def write_feedback(out: Path, student: str, markdown: str, page: str | None = None) -> None:
     """feedback/<student>.md and .html, written as soon as the student is graded (`page`: the HTML
     report, with figures; else the markdown shown as text, escaped, in the same layout)."""
-    folder = out / "feedback"
-    write_atomic(folder / f"{student}.md", markdown)
-    write_atomic(folder / f"{student}.html", page or render_page("text.html", title=student, text=markdown))
+    folder, stem = out / "feedback", safe_file_stem(student)  # a student id is not a safe file name
+    write_atomic(folder / f"{stem}.md", markdown)
+    write_atomic(folder / f"{stem}.html", page or render_page("text.html", title=student, text=markdown))
 
 
 def write_failure_feedback(gradebook: Gradebook, out: Path) -> None:
