@@ -83,7 +83,9 @@ async def grade_notebook_async(
     kinds = {q.id: get_kind(q.kind) for q in assignment.questions}
     timings: dict[str, float] = {}
 
-    session = KernelSession(limits, figures=any(k.draws_figures for k in kinds.values()))
+    # the runtime imports the assignment's array libraries before the student's code (a NumPy course: no torch)
+    preload = ("numpy",) if assignment.array_library == "numpy" else ("numpy", "torch")
+    session = KernelSession(limits, figures=any(k.draws_figures for k in kinds.values()), preload=preload)
     outcomes: dict[str, QuestionOutcome] = {}
     try:
         start = asyncio.create_task(session.start())

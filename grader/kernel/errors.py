@@ -57,3 +57,9 @@ class ProcessLimit(KernelError):
     """A cell tried to start more processes or threads than allowed; the extra ones were refused."""
 
     event = "limit"
+
+
+class MemoryLimit(KernelError):
+    """The kernel used more memory than its limit (tmpfs files included) and was killed by the cgroup."""
+
+    event = "limit"

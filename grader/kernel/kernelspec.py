@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any, Callable
 
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import List as ListTrait
 from traitlets import Unicode
+
+from grader.kernel.errors import ProtocolError
 
 
 def kernel_argv() -> list[str]:
@@ -41,8 +44,54 @@ def kernel_manager(argv: list[str], interrupt_mode: str, private: str, generatio
     the dead one's may still be bound or buffered. Sockets live in `private`, outside the sandbox's
     writable scratch directory."""
     specs = FixedSpecManager(argv=argv, interrupt_mode=interrupt_mode)
-    return AsyncKernelManager(
+    km = AsyncKernelManager(
         kernel_name="grader", kernel_spec_manager=specs,
         transport="ipc", ip=os.path.join(private, f"kernel{generation}"),
         connection_file=os.path.join(private, f"kernel{generation}.json"),
     )
+    guard(km.session)
+    return km
+
+
+def guard(session: Any) -> None:
+    """Check every message this session reads (the manager's and the client's have their own)."""
+    if not getattr(session.deserialize, "grader_guarded", False):
+        session.deserialize = _guarded(session.deserialize)
+
+
+MAX_DEPTH = 100  # nesting a real Jupyter message never comes near
+
+
+def _guarded(deserialize: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """Every message from the kernel is untrusted: one that does not parse, lacks its header fields,
+    is nested absurdly deep or carries a number Python will not read (a 5001-digit int) raises
+    ProtocolError here, before nbclient or the probe see it, instead of a KeyError or
+    RecursionError inside jupyter_client that would sink the grader."""
+    def guarded(msg_list: list, content: bool = True, copy: bool = True) -> dict[str, Any]:
+        try:
+            msg = deserialize(msg_list, content=content, copy=copy)
+        except (KeyError, TypeError, ValueError, RecursionError) as e:
+            raise ProtocolError(f"the kernel sent a message that does not follow the Jupyter protocol "
+                                f"({type(e).__name__})") from None
+        header = msg.get("header")
+        if not isinstance(header, dict) or not isinstance(header.get("msg_type"), str) or \
+                not isinstance(msg.get("parent_header"), dict) or not isinstance(msg.get("content", {}), dict):
+            raise ProtocolError("the kernel sent a message without a proper header or content")
+        if _deeper_than(msg.get("content"), MAX_DEPTH):
+            raise ProtocolError(f"the kernel sent a message nested more than {MAX_DEPTH} levels deep")
+        return msg
+    guarded.grader_guarded = True  # type: ignore[attr-defined]
+    return guarded
+
+
+def _deeper_than(obj: object, limit: int) -> bool:
+    stack = [(obj, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 from grader.kernel import wire
@@ -17,7 +16,6 @@ from grader.kernel.errors import KernelError, ProtocolError
 from grader.kernel.session import KernelSession
 
 _MIME = "application/vnd.grader.probe+json"
-_RUNTIME = resources.files("grader.kernel").joinpath("runtime.py").read_text(encoding="utf-8")
 
 
 @dataclass
@@ -88,17 +86,24 @@ class Prober:
         return out
 
     async def _request(self, request: dict[str, Any], nonce: str, timeout: float | None) -> dict[str, Any]:
-        """The runtime's reply to `request`. Raises KernelError: CellTimeout, KernelDied, ProtocolError."""
-        code = (f"(lambda g: (exec(compile({_RUNTIME!r}, '<grader-probe>', 'exec'), g), "
-                f"g['main']({json.dumps(request)!r})))({{'__name__': '__grader_probe__'}});")
+        """The runtime's reply to `request`: the first one signed with this kernel's key and bound to
+        this request id (a forged one, published from a hook before or after it, is not).
+        Raises KernelError: CellTimeout, KernelDied, ProtocolError."""
+        code = f"__import__('sys').modules['__grader_probe__'].handle({json.dumps(request)!r})"
         outputs = await self.session.execute_probe(code, timeout or self.session.limits.probe_timeout)
-        for out in reversed(outputs):  # the runtime's own display comes last: a forged one earlier loses
+        for out in outputs:
             data = out.get("data", {}) if out.get("output_type") == "display_data" else {}
             candidate = data.get(_MIME)
-            if isinstance(candidate, dict) and candidate.get("nonce") == nonce:
-                return candidate
+            if isinstance(candidate, dict) and candidate.get("id") == nonce and self.session.signed(
+                    nonce, candidate.get("body"), candidate.get("mac")):
+                try:
+                    payload = json.loads(candidate["body"])
+                except (ValueError, RecursionError):
+                    raise ProtocolError("the probe's reply was not valid JSON") from None
+                if isinstance(payload, dict) and payload.get("nonce") == nonce:
+                    return payload
         err = next((o for o in outputs if o.get("output_type") == "error"), None)
-        raise ProtocolError(f"{err.get('ename')}: {err.get('evalue')}" if err else "no result came back from the kernel")
+        raise ProtocolError(f"{err.get('ename')}: {err.get('evalue')}" if err else "no signed result came back from the kernel")
 
     async def call(self, function: str, calls: list[Call] = (), timeout: float | None = None, *,  # type: ignore[assignment]
                    runs: list[Run] = (), trace: bool = False, array: str = "torch",  # type: ignore[assignment]

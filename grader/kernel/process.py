@@ -16,8 +16,8 @@ from typing import IO
 import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from grader.kernel.errors import CellTimeout, KernelDied, KernelStartError
-from grader.kernel.kernelspec import kernel_manager
+from grader.kernel.errors import CellTimeout, KernelDied, KernelStartError, ProtocolError
+from grader.kernel.kernelspec import guard, kernel_manager
 from grader.kernel.output import CappedClient
 
 
@@ -44,6 +44,7 @@ class Kernel:
             atexit.unregister(self.client._cleanup_kernel)
             raise KernelStartError(f"the Jupyter kernel did not start ({type(e).__name__}: {e})", self.log()) from e
         self._ctx = ctx
+        guard(self.client.kc.session)
 
     def log(self) -> str:
         """What the kernel wrote to stderr (its last 4 KiB)."""
@@ -67,6 +68,11 @@ class Kernel:
                               killed=not stopped) from None
         except DeadKernelError:
             raise KernelDied("the kernel died") from None
+        except ProtocolError as e:
+            # e.g. a cell that replaced json.dumps: the kernel can no longer talk; replace it like a dead one
+            await self.kill()
+            raise KernelDied(f"the kernel stopped following the Jupyter protocol ({e}); "
+                             "did the cell replace json or another module the kernel relies on?") from None
 
     async def interrupt(self) -> bool:
         """Interrupt the running cell; True when the kernel is responsive again (else it is killed)."""

@@ -1,29 +1,79 @@
 """Code that runs INSIDE the student's kernel to call their functions on the grader's inputs.
 
-This file is sent as source text with every probe request and executed in a fresh namespace,
-so a student's variables never shadow it. It does no judging: it decodes inputs, calls the
-function on a fresh copy of them, and sends back raw bytes. Everything it returns is treated
-as untrusted by the grader (see grader/wire.py); the kernel may have been tampered with.
+`install` runs once per kernel, before any student code: it takes the reply key (from a file the
+grader wrote and that it deletes at once), imports the array libraries and takes its own
+references to every function it relies on (json, base64, the display publisher, torch.Tensor's
+methods), so a later `json.dumps = ...` or `torch.Tensor.detach = ...` in the notebook changes
+nothing here. Each reply is signed with the key and bound to its request id: a reply forged from
+an IPython hook or a patched publisher cannot be signed, and the grader takes only the first
+signed one. It does no judging: it decodes inputs, calls the function on a fresh copy of them,
+and sends back raw bytes, which the grader still treats as untrusted (see grader/kernel/wire.py).
 It must not import anything from the grader package.
 """
 
 MIME = "application/vnd.grader.probe+json"
 
 
-def main(request_json):  # noqa: C901 - one flat protocol handler reads best here
+def install(key_path, preload):
+    """Take the key and the references, and register the probe handler (runs before student code)."""
     import base64
-    import inspect
+    import builtins
+    import hashlib
+    import hmac
+    import importlib
     import json
+    import os
+    import sys
+    import types
+
+    from IPython import get_ipython
+
+    with open(key_path, "rb") as f:
+        key = f.read()
+    os.unlink(key_path)
+    for name in preload:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    ip = get_ipython()
+    refs = {"loads": json.loads, "dumps": json.dumps, "b64encode": base64.b64encode, "b64decode": base64.b64decode,
+            "publish": ip.display_pub.publish, "builtins": dict(builtins.__dict__)}
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        T = torch.Tensor
+        refs.update(detach=T.detach, numpy=T.numpy, contiguous=T.contiguous, clone=T.clone, cpu=T.cpu, to=T.to,
+                    is_complex=T.is_complex, resolve_conj=T.resolve_conj, resolve_neg=T.resolve_neg, any=T.any,
+                    requires_grad=T.requires_grad.__get__, grad=T.grad.__get__, stack=torch.stack, Tensor=T)
+
+    def reply(request_id, obj):
+        body = refs["dumps"](obj)
+        mac = hmac.new(key, (request_id + "\n" + body).encode("utf-8"), hashlib.sha256).hexdigest()
+        refs["publish"]({MIME: {"id": request_id, "body": body, "mac": mac}})
+
+    def handle(request_json):
+        main(request_json, refs, reply)
+
+    sys.modules["__grader_probe__"] = types.SimpleNamespace(handle=handle)
+
+
+def main(request_json, refs, reply):  # noqa: C901 - one flat protocol handler reads best here
+    import inspect
     import sys
     import time
     import traceback
 
     from IPython import get_ipython
-    from IPython.display import publish_display_data
 
+    base64 = type("b64", (), {"b64encode": staticmethod(refs["b64encode"]), "b64decode": staticmethod(refs["b64decode"])})
+    # the builtins as they were before any student code ran (a notebook may rebind builtins.isinstance)
+    isinstance, len, repr, sorted, list, str = (refs["builtins"][n] for n in
+                                                ("isinstance", "len", "repr", "sorted", "list", "str"))
+    Tensor = refs.get("Tensor")
     torch = sys.modules.get("torch")
     np = sys.modules.get("numpy")
-    request = json.loads(request_json)
+    request = refs["loads"](request_json)
+    request_id = request["nonce"]
     ip = get_ipython()
     user_ns = ip.user_ns if ip is not None else {}
     filename_map = getattr(getattr(ip, "compile", None), "_filename_map", {}) or {}
@@ -61,15 +111,15 @@ def main(request_json):  # noqa: C901 - one flat protocol handler reads best her
                 "data": base64.b64encode(arr.tobytes()).decode("ascii")}
 
     def encode(value, depth=0):
-        if torch is not None and isinstance(value, torch.Tensor):
+        if Tensor is not None and isinstance(value, Tensor):
             with no_torch_function():
-                t = torch.Tensor.detach(value)
-                if t.is_complex():
+                t = refs["detach"](value)
+                if refs["is_complex"](t):
                     return {"kind": "other", "type": "complex tensor", "repr": "complex values"}
                 if t.dtype in (torch.float16, torch.bfloat16):
                     t = t.to(torch.float32)
-                t = t.cpu().resolve_conj().resolve_neg().contiguous()
-                return array_payload("tensor", torch.Tensor.numpy(t))
+                t = refs["contiguous"](refs["resolve_neg"](refs["resolve_conj"](refs["cpu"](t))))
+                return array_payload("tensor", refs["numpy"](t))
         if np is not None and isinstance(value, np.ndarray):
             if value.dtype.kind not in "biuf":
                 return {"kind": "other", "type": f"ndarray[{value.dtype}]", "repr": repr(value)[:200]}
@@ -91,10 +141,10 @@ def main(request_json):  # noqa: C901 - one flat protocol handler reads best her
 
     def raw_bytes(value):
         """What must not change during a call: the data, and for tensors their autograd state."""
-        if torch is not None and isinstance(value, torch.Tensor):
+        if Tensor is not None and isinstance(value, Tensor):
             with no_torch_function():
-                data = torch.Tensor.numpy(torch.Tensor.detach(value).contiguous()).tobytes()
-                return (data, value.requires_grad, value.grad is not None)
+                data = refs["numpy"](refs["contiguous"](refs["detach"](value))).tobytes()
+                return (data, refs["requires_grad"](value), refs["grad"](value) is not None)
         if np is not None and isinstance(value, np.ndarray):
             return (value.tobytes(),)
         return None
@@ -191,10 +241,10 @@ def main(request_json):  # noqa: C901 - one flat protocol handler reads best her
                 with tracer:
                     opt.step()
                 for snap, p in zip(snapshots, params):
-                    snap.append(torch.Tensor.detach(p).clone())
+                    snap.append(refs["clone"](refs["detach"](p)))
             with tracer:
                 opt.zero_grad()
-            record["cleared"] = all(p.grad is None or not bool(torch.Tensor.any(p.grad != 0)) for p in params)
+            record["cleared"] = all(refs["grad"](p) is None or not bool(refs["any"](refs["grad"](p) != 0)) for p in params)
             record["value"] = encode([torch.stack(s) if s else torch.empty(0) for s in snapshots])
         except KeyboardInterrupt:
             raise
@@ -207,7 +257,7 @@ def main(request_json):  # noqa: C901 - one flat protocol handler reads best her
         values = {}
         for var in request["read"]:
             values[var] = encode(user_ns[var]) if var in user_ns else {"kind": "missing"}
-        publish_display_data({MIME: {"nonce": request["nonce"], "status": "ok", "values": values}})
+        reply(request_id, {"nonce": request_id, "status": "ok", "values": values})
         return
 
     name = request["function"]
@@ -266,4 +316,4 @@ def main(request_json):  # noqa: C901 - one flat protocol handler reads best her
                 user_ns.pop(helper, None)
             else:
                 user_ns[helper] = old
-    publish_display_data({MIME: response})
+    reply(request_id, response)

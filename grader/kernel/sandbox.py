@@ -17,7 +17,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.kernel.cgroup import PidsCgroup
+from grader.kernel import supervisor
+from grader.kernel.cgroup import KernelCgroups
 from grader.kernel.mplcache import matplotlib_cache
 
 
@@ -100,7 +101,7 @@ def _allow_list() -> list[str]:
 
 
 def wrap(argv: list[str], *, workdir: str, private: str, limits: ResourceLimits, use_bubblewrap: bool = True,
-         cgroup: PidsCgroup | None = None, mplconfig: str = "") -> Wrapped:
+         cgroup: KernelCgroups | None = None, mplconfig: str = "") -> Wrapped:
     """The kernel's command line. With bubblewrap the kernel sees an allow-list of the host: system
     libraries, the interpreter and its packages (without an installed grader's bundled files),
     `workdir` (its scratch directory, writable), `private` (this kernel's connection files and
@@ -114,9 +115,12 @@ def wrap(argv: list[str], *, workdir: str, private: str, limits: ResourceLimits,
     if cgroup is not None:
         rl = cgroup.prefix() + rl
     bwrap = bubblewrap() if use_bubblewrap else None
+    limits_said = f", {cgroup.describe()}" if cgroup is not None else ""
     if bwrap is None:
-        return Wrapped(rl + argv, "scratch working directory, allow-listed environment, time and resource limits "
-                                  "(no bubblewrap sandbox: no filesystem or network isolation)", False)
+        # no PID namespace: a subreaper supervisor (outside the cgroups) kills whatever the kernel left behind
+        return Wrapped(supervisor.prefix() + rl + argv,
+                       "scratch working directory, allow-listed environment, time and resource limits"
+                       f"{limits_said} (no bubblewrap sandbox: no filesystem or network isolation)", False)
     cmd = [bwrap, "--die-with-parent", "--unshare-all", "--new-session", "--cap-drop", "ALL",
            *_allow_list(), "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm",
            "--ro-bind", matplotlib_cache(), SHARED_MPL,
@@ -129,7 +133,7 @@ def wrap(argv: list[str], *, workdir: str, private: str, limits: ResourceLimits,
     return Wrapped(rl + cmd + seed + argv,
                    "bubblewrap sandbox (no network, own PID namespace, an allow-list of the host's files read-only: "
                    "system libraries and the interpreter; only the scratch directory writable), time and resource "
-                   "limits", True)
+                   f"limits{limits_said}", True)
 
 
 def _processes_of(uid: int) -> int:

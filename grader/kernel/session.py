@@ -8,19 +8,23 @@ graded. A kernel that dies is replaced (`revival`); one that cannot be used any 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
+import secrets
 import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any, Awaitable, Callable
 
 import nbformat
 
 from grader.kernel import sandbox
-from grader.kernel.cgroup import PidsCgroup
+from grader.kernel.cgroup import KernelCgroups
 from grader.kernel.env import kernel_env
-from grader.kernel.errors import CellTimeout, KernelDied, KernelError, ProcessLimit
+from grader.kernel.errors import CellTimeout, KernelDied, KernelError, KernelStartError, MemoryLimit, ProcessLimit
 from grader.kernel.kernelspec import kernel_argv
 from grader.kernel.limits import Limits
 from grader.kernel.mplcache import private_matplotlib_dir
@@ -29,6 +33,7 @@ from grader.kernel.process import Kernel
 from grader.kernel.revival import Revival
 from grader.results import CellEvent
 
+_RUNTIME = resources.files("grader.kernel").joinpath("runtime.py").read_text(encoding="utf-8")
 PROBE_OUTPUT_CAP = 64 * 1024 ** 2  # a probe's reply carries raw arrays: more room than a student's cell
 
 
@@ -47,9 +52,14 @@ class ExecutionReport:
 class KernelSession:
     """One kernel for one submission: run its cells, then answer probes, then shut down."""
 
-    def __init__(self, limits: Limits | None = None, figures: bool = False) -> None:
-        """`figures`: keep Jupyter's inline plotting backend, so plots become image outputs to check."""
+    def __init__(self, limits: Limits | None = None, figures: bool = False,
+                 preload: tuple[str, ...] = ("numpy", "torch")) -> None:
+        """`figures`: keep Jupyter's inline plotting backend, so plots become image outputs to check;
+        `preload`: libraries the in-kernel runtime imports before any student code, so it holds the
+        original functions whatever the notebook patches later."""
         self.figures = figures
+        self.preload = preload
+        self._key = b""
         self.limits = lim = limits or Limits()
         # The grader's own directory (never shown to the kernel): the kernel's stderr log, and one fresh
         # directory per kernel for its connection file and sockets, made before that kernel exists, so
@@ -57,7 +67,7 @@ class KernelSession:
         self.home = tempfile.mkdtemp(prefix="grader-")
         self.workdir = os.path.join(self.home, "scratch")
         os.mkdir(self.workdir, 0o700)
-        self.cgroup = PidsCgroup.create(lim.processes)
+        self.cgroup = KernelCgroups.create(lim.memory, lim.processes)
         self.wrapped = self._wrap(self.home)
         self.report = ExecutionReport()
         self.client = CappedClient(
@@ -84,6 +94,8 @@ class KernelSession:
 
     async def start(self) -> None:
         """Launch a fresh kernel: the first one, or after a death (then with fresh directories)."""
+        if self.kernel.generation >= 0 and self.cgroup is not None:
+            self.cgroup.kill_all()  # what the dead kernel left running goes with it
         private = tempfile.mkdtemp(prefix="kernel-", dir=self.home)
         if self.wrapped.sandboxed:
             # the kernel seeds its own font cache inside the sandbox, into a directory new for each kernel
@@ -93,7 +105,38 @@ class KernelSession:
             mpl = private_matplotlib_dir(private)
         self.wrapped = self._wrap(private, mpl if self.wrapped.sandboxed else "")
         self.kernel.renew(self.wrapped.argv, self.wrapped.interrupt_mode, private)
+        # a new key per kernel, in a file the runtime reads and deletes before any student code runs
+        self._key = secrets.token_bytes(32)
+        key_path = os.path.join(private, "probe.key")
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(self._key)
         await self.kernel.start(kernel_env(self.workdir, mpl, self.figures), self.workdir)
+        await self._install_runtime(key_path)
+
+    async def _install_runtime(self, key_path: str) -> None:
+        code = (f"(lambda g: (exec(compile({_RUNTIME!r}, '<grader-probe>', 'exec'), g), "
+                f"g['install']({key_path!r}, {list(self.preload)!r})))({{'__name__': '__grader_runtime__'}})")
+        cell = nbformat.v4.new_code_cell(code)
+        student_nb, self.client.nb = self.client.nb, nbformat.v4.new_notebook(cells=[cell])
+        try:
+            await self.kernel.run(cell, 0, self.limits.startup_timeout, "cell", store_history=False)
+        except KernelError as e:
+            raise KernelStartError(f"the grader's runtime could not be installed in the kernel ({e})",
+                                   self.kernel.log()) from None
+        finally:
+            self.client.nb = student_nb
+        err = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
+        if err is not None:
+            raise KernelStartError(f"the grader's runtime could not be installed in the kernel "
+                                   f"({err.get('ename')}: {err.get('evalue')})", self.kernel.log())
+
+    def signed(self, request_id: str, body: object, mac: object) -> bool:
+        """Whether a reply carries this kernel's signature for this request."""
+        if not isinstance(body, str) or not isinstance(mac, str):
+            return False
+        want = hmac.new(self._key, (request_id + "\n" + body).encode("utf-8"), hashlib.sha256).hexdigest()
+        return hmac.compare_digest(want, mac)
 
     async def close(self) -> None:
         try:
@@ -134,10 +177,15 @@ class KernelSession:
                     f"the notebook's time limit ({self.limits.timeout:g} s) was reached before cell {index + 1}; "
                     "it and the cells after it were not run")))
                 break
-            refused = self.cgroup.hits() if self.cgroup is not None else 0
+            refused = self.cgroup.pids_hits() if self.cgroup is not None else 0
+            ooms = self.cgroup.oom_kills() if self.cgroup is not None else 0
             await self._run_cell(cell, index, remaining)
             self.report.cells_run += 1
-            if self.cgroup is not None and self.cgroup.hits() > refused:
+            if self.cgroup is not None and self.cgroup.memory_enforced and self.cgroup.oom_kills() > ooms:
+                limit = MemoryLimit(f"cell {index + 1} used more than the memory limit "
+                                    f"({self.limits.memory / 1024 ** 3:g} GiB, files in /tmp and /dev/shm included)")
+                self.report.events.append(CellEvent(index, limit.event, str(limit)))
+            if self.cgroup is not None and self.cgroup.pids_hits() > refused:
                 limit = ProcessLimit(f"cell {index + 1} tried to start more than the process limit "
                                      f"({self.limits.processes} processes and threads); the extra ones were refused")
                 self.report.events.append(CellEvent(index, limit.event, str(limit)))
@@ -145,6 +193,8 @@ class KernelSession:
                 self.revival.killers.add(index)
             elif after_cell is not None:
                 await after_cell(index, cell)
+        if self.report.dead:
+            await self._revive()  # the last cell killed it: a fresh kernel with the others, so probing still works
         self.report.seconds = time.monotonic() - t0
         return self.report
 
@@ -161,7 +211,8 @@ class KernelSession:
             self.report.events.append(CellEvent(index, e.event, msg))
             return
         except KernelDied as e:
-            died = KernelDied(f"the kernel died while running cell {index + 1}")
+            why = "" if str(e) == "the kernel died" else f": {e}"
+            died = KernelDied(f"the kernel died while running cell {index + 1}{why}")
             self._fail(died)
             self.report.events.append(CellEvent(index, e.event, str(died)))
             return

@@ -66,12 +66,16 @@ def test_a_cell_that_kills_the_kernel_is_an_event_and_the_rest_is_replayed() -> 
     assert values["z"] is not None and values["z"].number == 2
 
 
-def test_a_forged_reply_without_the_nonce_is_a_protocol_error() -> None:
+def test_an_unsigned_reply_is_a_protocol_error() -> None:
     async def run():
         async with KernelSession(Limits(sandbox=False)) as session:
             await session.run_notebook(_notebook("def f(x):\n    return x"))
-            # the runtime's reply never comes back: the kernel's display hook is gone
-            await session.execute_probe("import IPython.display as d; d.publish_display_data = lambda *a, **k: None", 5)
+            # the runtime replaced by one that answers "ok" without the kernel's key
+            await session.execute_probe(
+                "import sys, types\nfrom IPython.display import publish_display_data as p\n"
+                "sys.modules['__grader_probe__'] = types.SimpleNamespace(handle=lambda r: p("
+                "{'application/vnd.grader.probe+json': {'id': __import__('json').loads(r)['nonce'], "
+                "'body': r, 'mac': '0' * 64}}))", 5)
             return await Prober(session).call("f", [Call([1])])
 
     response = asyncio.run(run())

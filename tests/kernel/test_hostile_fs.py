@@ -10,6 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import ROOT
+from test_sandbox import _assignment  # the one-question relu assignment
 
 from grader.grading.pipeline import grade_notebook
 from grader.kernel.limits import Limits
@@ -20,18 +21,6 @@ from grader.kinds import load_assignment
 pytestmark = [pytest.mark.notebook,
               pytest.mark.skipif(bubblewrap() is None, reason="bubblewrap is not installed (make setup installs it)")]
 
-RELU = """id: relu-only
-title: relu
-questions:
-  - id: relu
-    kind: function
-    points: 1
-    function: relu
-    args: [x]
-    reference: "torch.relu(x)"
-    probes:
-      - {name: random, inputs: {x: {uniform: [-5, 5], shape: [16]}}}
-"""
 
 
 def _notebook(path: Path, *cells: str) -> Path:
@@ -77,7 +66,6 @@ def test_links_planted_for_the_font_cache_are_never_followed_by_the_grader(tmp_p
     rest is still graded (the font cache is copied by the kernel itself, inside the sandbox)."""
     canary = tmp_path / "host-file.json"
     canary.write_text("untouched")
-    (tmp_path / "relu.yaml").write_text(RELU)
     plant = ("import os, glob\n"
              "for d in glob.glob(os.path.expanduser('~/.matplotlib*')):\n"
              "    for f in glob.glob(d + '/*.json'):\n"
@@ -86,7 +74,7 @@ def test_links_planted_for_the_font_cache_are_never_followed_by_the_grader(tmp_p
              f"    p = os.path.expanduser('~/.matplotlib-' + str(i)); os.path.lexists(p) or os.symlink({str(tmp_path)!r}, p)\n")
     path = _notebook(tmp_path / "links.ipynb", plant, "import os; os._exit(1)",
                      "import torch\ndef relu(x):\n    return torch.clamp(x, min=0)")
-    result = grade_notebook(path, load_assignment(tmp_path / "relu.yaml"), limits=Limits())
+    result = grade_notebook(path, load_assignment(_assignment(tmp_path)), limits=Limits())
     assert canary.read_text() == "untouched"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["host-file.json", "links.ipynb", "relu.yaml"]
+    assert {p.name for p in tmp_path.iterdir()} - {"host-file.json", "links.ipynb"} == {_assignment(tmp_path).name}
     assert result.score == result.max_score and [e.kind for e in result.events] == ["kernel_died"]

@@ -232,6 +232,33 @@ def relu(x):
     publish_display_data({'application/vnd.grader.probe+json': {'nonce': nonce, 'status': 'ok', 'calls': []}})
     print('relu: all checks passed, 1/1')
     return x""",
+    # IPython hooks: read the request off the probe cell's source, publish a forged reply after the real one
+    "hook_forgery": """import json, re, torch
+from IPython import get_ipython
+from IPython.display import publish_display_data
+seen = {}
+def pre(info):
+    m = re.search(r'"nonce": "([0-9a-f]+)"', info.raw_cell or '')
+    seen['id'] = m.group(1) if m else None
+def post(result):
+    rid = seen.get('id')
+    if rid:
+        x = torch.rand(16)
+        body = json.dumps({'nonce': rid, 'status': 'ok', 'signature': 'relu(x)', 'calls': [
+            {'ok': True, 'value': {'kind': 'tensor', 'dtype': 'float32', 'shape': [16], 'data': ''}}]})
+        for fake in ({'id': rid, 'body': body, 'mac': '0' * 64}, {'nonce': rid, 'status': 'ok', 'calls': []}):
+            publish_display_data({'application/vnd.grader.probe+json': fake})
+get_ipython().events.register('pre_run_cell', pre)
+get_ipython().events.register('post_run_cell', post)
+def relu(x):
+    return x""",
+    # class-level patches of what the runtime reads a tensor with
+    "patched_tensor_class": """import torch
+_orig = torch.Tensor.detach
+torch.Tensor.detach = lambda self: torch.relu(_orig(self))
+torch.Tensor.numpy = lambda self, *a, **k: torch.relu(_orig(self)).numpy()
+def relu(x):
+    return x""",
     # torch's own comparison functions patched to say yes
     "patched_allclose": """import torch, numpy
 torch.allclose = lambda *a, **k: True
@@ -252,6 +279,21 @@ def test_a_wrong_answer_cannot_be_dressed_up_as_right(trick: str, tmp_path: Path
     q = result.questions[0]
     assert q.score == 0, (trick, q.feedback)
     assert q.status in ("failed", "error"), (q.status, q.feedback)
+
+
+@pytest.mark.notebook
+def test_a_notebook_that_rebinds_json_is_still_graded(tmp_path: Path) -> None:
+    """Rebinding json.dumps/loads in the notebook used to sink the whole grading (internal error:
+    KeyError: 'msg_id'); now the cell that broke the kernel's messaging is named, its kernel replaced,
+    and the rest graded."""
+    cells = ["import torch\ndef relu(x):\n    return torch.clamp(x, min=0)",
+             "import json\njson.dumps = lambda *a, **k: '{}'\njson.loads = lambda *a, **k: {}"]
+    path = tmp_path / "rebinds.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells]), path)
+    result = grade_notebook(path, load_assignment(_assignment(tmp_path)))
+    assert result.score == result.max_score, result.questions[0].feedback
+    [event] = result.events  # the cell that broke the kernel's messaging, named; its kernel replaced
+    assert event.cell_index == 1 and "Jupyter protocol" in event.message
 
 
 @pytest.mark.skipif(not _cgroups_available(), reason="no writable pids cgroup on this machine")
