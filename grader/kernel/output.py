@@ -29,6 +29,10 @@ class CappedClient(NotebookClient):
             return None
         return super().output(outs, msg, display_id, cell_index)
 
+    def handle_comm_msg(self, outs: list, msg: dict[str, Any], cell_index: int) -> None:
+        """Comms (widgets) are ignored: nbclient would keep every widget's state in the grader's memory,
+        outside the output cap, and a malformed comm_open would crash it; nothing graded reads them."""
+
     def truncated(self, outs: list) -> bool:
         """Whether output of the cell whose outputs are `outs` was dropped."""
         return self._kept_for is outs and self._noted

@@ -34,12 +34,31 @@ from grader.kernel.revival import Revival
 from grader.results import CellEvent
 
 _RUNTIME = resources.files("grader.kernel").joinpath("runtime.py").read_text(encoding="utf-8")
-PROBE_OUTPUT_CAP = 64 * 1024 ** 2  # a probe's reply carries raw arrays: more room than a student's cell
+PROBE_OUTPUT_CAP = 64 * 1024 ** 2
+MAX_EVENTS = 100  # a notebook of 1,000 failing cells must not make a results.json of megabytes  # a probe's reply carries raw arrays: more room than a student's cell
+
+
+class _Events(list):
+    """The run's events, at most MAX_EVENTS of them; the rest are counted, and said in one last event."""
+
+    dropped = 0
+
+    def append(self, event: CellEvent) -> None:
+        if len(self) < MAX_EVENTS:
+            super().append(event)
+        else:
+            self.dropped += 1
+
+    def close(self) -> None:
+        if self.dropped:
+            last = self[-1].cell_index if self else 0
+            super().append(CellEvent(last, "output_truncated", f"{self.dropped} more events after these were not kept"))
+            self.dropped = 0
 
 
 @dataclass
 class ExecutionReport:
-    events: list[CellEvent] = field(default_factory=list)
+    events: list[CellEvent] = field(default_factory=_Events)
     cells_run: int = 0
     failure: KernelError | None = None  # why the kernel can no longer be probed; None while it can
     seconds: float = 0.0
@@ -195,6 +214,7 @@ class KernelSession:
                 await after_cell(index, cell)
         if self.report.dead:
             await self._revive()  # the last cell killed it: a fresh kernel with the others, so probing still works
+        self.report.events.close()
         self.report.seconds = time.monotonic() - t0
         return self.report
 

@@ -97,3 +97,28 @@ def test_a_kernel_that_cannot_start_says_why_from_its_own_stderr(tmp_path: Path,
 
     with pytest.raises(KernelStartError, match="broken on purpose"):
         asyncio.run(run())
+
+
+def test_a_thousand_failing_cells_and_a_malformed_widget_comm_still_give_a_small_result() -> None:
+    """Events are capped (1,000 failing cells once made a 306 KiB results.json) and comms are ignored
+    (a comm_open without `data` crashed the grader; widget state grew the grader's memory)."""
+    import json as _json
+
+    from grader.report.json_report import to_dict
+    from grader.results import GradeResult
+
+    comm = ("from ipykernel.comm import Comm\n"
+            "c = Comm(target_name='jupyter.widget', data={'state': {'x': 'y' * 1000}})\n"
+            "c.send({'state': {'big': 'z' * 100000}})")
+    nb = _notebook(comm, *["1/0"] * 1000, "done = True")
+
+    async def run():
+        async with KernelSession(Limits(sandbox=False)) as session:
+            report = await session.run_notebook(nb)
+            return report, await Prober(session).read(["done"])
+
+    report, values = asyncio.run(run())
+    assert values["done"] is not None  # the notebook ran to its end
+    assert len(report.events) == 101 and report.events[-1].message.startswith("900 more events")
+    doc = _json.dumps(to_dict(GradeResult("a", "A", "n.ipynb", [], events=list(report.events))))
+    assert len(doc) < 200 * 1024
