@@ -121,8 +121,9 @@ def wrap(argv: list[str], *, workdir: str, private: str, limits: ResourceLimits,
         return Wrapped(supervisor.prefix() + rl + argv,
                        "scratch working directory, allow-listed environment, time and resource limits"
                        f"{limits_said} (no bubblewrap sandbox: no filesystem or network isolation)", False)
+    # the private /tmp first: a venv or scratch directory under the host's /tmp is bound on top of it
     cmd = [bwrap, "--die-with-parent", "--unshare-all", "--new-session", "--cap-drop", "ALL",
-           *_allow_list(), "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm",
+           "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm", *_allow_list(),
            "--ro-bind", matplotlib_cache(), SHARED_MPL,
            "--bind", workdir, workdir, "--bind", private, private, "--chdir", workdir,
            # the grader's pid is invisible from the new PID namespace: ipykernel would think its parent
