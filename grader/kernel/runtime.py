@@ -65,7 +65,7 @@ def main(request_json, refs, reply):  # noqa: C901 - one flat protocol handler r
 
     from IPython import get_ipython
 
-    base64 = type("b64", (), {"b64encode": staticmethod(refs["b64encode"]), "b64decode": staticmethod(refs["b64decode"])})
+    b64encode, b64decode = refs["b64encode"], refs["b64decode"]
     # the builtins as they were before any student code ran (a notebook may rebind builtins.isinstance)
     isinstance, len, repr, sorted, list, str = (refs["builtins"][n] for n in
                                                 ("isinstance", "len", "repr", "sorted", "list", "str"))
@@ -92,11 +92,11 @@ def main(request_json, refs, reply):  # noqa: C901 - one flat protocol handler r
         if request.get("array") == "numpy":  # a NumPy course: never import torch for the student
             import numpy as _np
 
-            return _np.frombuffer(bytearray(base64.b64decode(obj["data"])), dtype=obj["dtype"]).reshape(obj["shape"]).copy()
+            return _np.frombuffer(bytearray(b64decode(obj["data"])), dtype=obj["dtype"]).reshape(obj["shape"]).copy()
         import torch as _torch  # inputs are tensors: torch must exist (the assignment uses it)
 
         dtype = getattr(_torch, obj["dtype"])
-        raw = bytearray(base64.b64decode(obj["data"]))
+        raw = bytearray(b64decode(obj["data"]))
         if len(raw) == 0:
             return _torch.empty(obj["shape"], dtype=dtype)
         return _torch.frombuffer(raw, dtype=dtype).reshape(obj["shape"]).clone()
@@ -108,7 +108,7 @@ def main(request_json, refs, reply):  # noqa: C901 - one flat protocol handler r
         if arr.dtype.kind == "f" and arr.dtype.itemsize < 4:
             arr = arr.astype(np.float32)
         return {"kind": kind, "dtype": str(arr.dtype), "shape": list(arr.shape),
-                "data": base64.b64encode(arr.tobytes()).decode("ascii")}
+                "data": b64encode(arr.tobytes()).decode("ascii")}
 
     def encode(value, depth=0):
         if Tensor is not None and isinstance(value, Tensor):

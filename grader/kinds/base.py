@@ -86,6 +86,13 @@ class Attempt:
     required: bool = False        # even all checks passing earns nothing while the code is the starter's
 
 
+def without_hidden(question: Any, field: str, items: list[Any]) -> tuple[Any | None, int]:
+    """`question` with only the public ones of its checks' `items` (its `field`: probes, settings), and
+    how many were left out; None when none is public. What kinds with hidden checks return from `public`."""
+    shown = [i for i in items if not i.hidden]
+    return (question.model_copy(update={field: shown}) if shown else None), len(items) - len(shown)
+
+
 class QuestionKind(ABC):
     """One kind of question. Subclasses set `name` and `model` and implement `check`."""
 

@@ -25,6 +25,7 @@ from grader.kinds.base import (
     CheckOutcome,
     QuestionKind,
     QuestionOutcome,
+    without_hidden,
 )
 from grader.kinds.cells import StarterCell, function_stub, prompt_cells
 from grader.kinds.compare import compare
@@ -200,9 +201,7 @@ class CodeKind(QuestionKind):
 
     def public(self, q: Any) -> tuple[Any | None, int]:
         """Hidden probes are left out (their inputs never reach a student's self-check)."""
-        shown = [p for p in q.probes if not p.hidden]
-        hidden = len(q.probes) - len(shown)
-        return (q.model_copy(update={"probes": shown}) if shown else None), hidden
+        return without_hidden(q, "probes", q.probes)
 
     async def check(self, q: Any, prepared: list[PreparedProbe], ctx: CheckContext) -> QuestionOutcome:
         if ctx.prober is None or not ctx.prober.alive:

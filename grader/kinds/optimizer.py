@@ -25,6 +25,7 @@ from grader.kinds.base import (
     CheckOutcome,
     QuestionKind,
     QuestionOutcome,
+    without_hidden,
 )
 from grader.kinds.cells import CODE_PLACEHOLDER, StarterCell, prompt_cells
 from grader.kinds.compare import fmt, to_array
@@ -155,9 +156,7 @@ class OptimizerKind(QuestionKind):
 
     def public(self, q: OptimizerQuestion) -> tuple[OptimizerQuestion | None, int]:
         """Hidden settings are left out of a student's self-check."""
-        shown = [s for s in q.settings if not s.hidden]
-        hidden = len(q.settings) - len(shown)
-        return (q.model_copy(update={"settings": shown}) if shown else None), hidden
+        return without_hidden(q, "settings", q.settings)
 
     def prepare(self, q: OptimizerQuestion, assignment: Any) -> list[PreparedRun]:
         import torch
