@@ -223,7 +223,8 @@ class CodeKind(QuestionKind):
             if result.mutated:
                 names = ", ".join(f"`{q.args[i]}`" for i in result.mutated if i < len(q.args))
                 penalties.append(("mutates_input",
-                                  f"`{q.function}` modified its input {names} in place (on {p.spec.describe()}); "
+                                  f"`{q.function}` modified its input {names} in place (on "
+                                  f"{'a hidden input' if p.spec.hidden else p.spec.describe()}); "
                                   "work on a copy or use out-of-place operations"))
         feedback = ""
         if len(errors) == 1 and all(not c.passed and c.status == R.ERROR for c in checks):
