@@ -332,10 +332,11 @@ def unusable(q: _CodeQuestion, prepared: list[PreparedProbe], response: ProbeRes
                                   f"({response.failure.limit:g} s) and was stopped. Look for an endless loop.")
     elif isinstance(response.failure, KernelDied):
         status, msg = R.KERNEL_DIED, f"The kernel died while calling `{q.call_signature}`."
-    else:
-        status, msg = R.ERROR, f"The grader could not read what `{q.function}` returned ({response.failure})."
+    else:  # no usable reply (a runtime replaced or silenced, a malformed answer): not a verdict
+        status, msg = R.UNDECIDED, (f"The grader could not read what `{q.function}` returned ({response.failure}); "
+                                    "a TA will review it.")
     return QuestionOutcome([CheckOutcome(p.spec.name, False, status=status, hidden=p.spec.hidden) for p in prepared],
-                           status=status, feedback=msg)
+                           status=status, feedback=msg, needs_review=status == R.UNDECIDED)
 
 
 class FunctionKind(CodeKind):

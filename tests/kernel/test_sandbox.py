@@ -282,6 +282,21 @@ def test_a_wrong_answer_cannot_be_dressed_up_as_right(trick: str, tmp_path: Path
 
 
 @pytest.mark.notebook
+def test_a_replaced_runtime_is_flagged_for_review_not_graded(tmp_path: Path) -> None:
+    """A notebook that swaps the grader's in-kernel runtime for its own cannot sign a reply: the
+    question is undecided and goes to a TA, neither passed nor a silent zero."""
+    cell = ("import sys, types, json\nfrom IPython.display import publish_display_data as p\n"
+            "def relu(x):\n    return x\n"
+            "sys.modules['__grader_probe__'] = types.SimpleNamespace(handle=lambda r: p("
+            "{'application/vnd.grader.probe+json': {'id': json.loads(r)['nonce'], 'body': r, 'mac': '0' * 64}}))")
+    path = tmp_path / "swap.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)]), path)
+    q = grade_notebook(path, load_assignment(_assignment(tmp_path))).questions[0]
+    assert (q.status, q.score, q.needs_review) == ("undecided", 0, True), q.feedback
+    assert "a TA will review it" in q.feedback
+
+
+@pytest.mark.notebook
 def test_a_notebook_that_rebinds_json_is_still_graded(tmp_path: Path) -> None:
     """Rebinding json.dumps/loads in the notebook used to sink the whole grading (internal error:
     KeyError: 'msg_id'); now the cell that broke the kernel's messaging is named, its kernel replaced,
