@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from grader.kernel import wire
 from grader.kernel.errors import KernelError, ProtocolError
@@ -33,6 +33,16 @@ class Run:
     loss: str  # a Python lambda (params, data) -> scalar tensor, evaluated in the kernel
     kwargs: dict[str, Any] = field(default_factory=dict)
     steps: int = 20
+
+
+@dataclass
+class Swap:
+    """Student helpers replaced by the instructor's for one probe. The kernel gets stubs named
+    `names`; each stub call reaches `answer` (request JSON -> reply JSON) in the grader's process,
+    so the instructor's code never enters the kernel."""
+
+    names: list[str]
+    answer: Callable[[str], str]
 
 
 @dataclass
@@ -85,12 +95,13 @@ class Prober:
                 out[name] = wire.Value(kind="other", type_name="unreadable", repr=str(e)[:200])
         return out
 
-    async def _request(self, request: dict[str, Any], nonce: str, timeout: float | None) -> dict[str, Any]:
+    async def _request(self, request: dict[str, Any], nonce: str, timeout: float | None,
+                       on_input: Callable[[str], str] | None = None) -> dict[str, Any]:
         """The runtime's reply to `request`: the first one signed with this kernel's key and bound to
         this request id (a forged one, published from a hook before or after it, is not).
         Raises KernelError: CellTimeout, KernelDied, ProtocolError."""
         code = f"__import__('sys').modules['__grader_probe__'].handle({json.dumps(request)!r})"
-        outputs = await self.session.execute_probe(code, timeout or self.session.limits.probe_timeout)
+        outputs = await self.session.execute_probe(code, timeout or self.session.limits.probe_timeout, on_input)
         for out in outputs:
             data = out.get("data", {}) if out.get("output_type") == "display_data" else {}
             candidate = data.get(_MIME)
@@ -107,20 +118,19 @@ class Prober:
 
     async def call(self, function: str, calls: list[Call] = (), timeout: float | None = None, *,  # type: ignore[assignment]
                    runs: list[Run] = (), trace: bool = False, array: str = "torch",  # type: ignore[assignment]
-                   swap: dict[str, Any] | None = None) -> ProbeResponse:
+                   swap: Swap | None = None) -> ProbeResponse:
         """Call `function` on each of `calls`, or train with the class `function` for each of `runs`.
 
         `trace` records the torch functions the student's code calls; `array` is the array
-        library the student's functions receive (torch tensors or NumPy arrays); `swap`
-        ({"source": ..., "names": [...]}) puts the instructor's helpers in place of the
-        student's for these calls."""
+        library the student's functions receive (torch tensors or NumPy arrays); `swap` puts
+        stubs of the instructor's helpers in place of the student's for these calls."""
         nonce = secrets.token_hex(8)
         request = {
             "nonce": nonce,
             "function": function,
             "trace": trace,
             "array": array,
-            "swap": swap,
+            "swap": {"names": list(swap.names)} if swap else None,
             "calls": [{"args": [wire.encode_input(a) for a in c.args],
                        "kwargs": {k: wire.encode_input(v) for k, v in c.kwargs.items()}} for c in calls],
             "runs": [{"params": [wire.encode_input(p) for p in r.params],
@@ -128,7 +138,7 @@ class Prober:
                       "loss": r.loss, "kwargs": r.kwargs, "steps": r.steps} for r in runs],
         }
         try:
-            payload = await self._request(request, nonce, timeout)
+            payload = await self._request(request, nonce, timeout, swap.answer if swap else None)
         except KernelError as e:
             return ProbeResponse(status="failed", failure=e)
         return _parse(payload, len(calls) + len(runs))

@@ -11,7 +11,8 @@ import asyncio
 import atexit
 import subprocess
 import time
-from typing import IO
+from queue import Empty
+from typing import IO, Callable
 
 import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -57,9 +58,16 @@ class Kernel:
             return ""
 
     async def run(self, cell: nbformat.NotebookNode, index: int, timeout: float, scope: str,
-                  store_history: bool = True) -> None:
-        """Run `cell` (at `index` of the client's notebook). Raises CellTimeout or KernelDied."""
+                  store_history: bool = True, on_input: Callable[[str], str] | None = None) -> None:
+        """Run `cell` (at `index` of the client's notebook). Raises CellTimeout or KernelDied.
+
+        With `on_input`, the cell may ask the grader (an input request on the stdin channel) and
+        gets `on_input(prompt)` as the answer; without it, input() fails in the kernel as usual."""
         self.client.timeout_func = lambda _cell: max(1, int(timeout + 0.999))
+        kc = self.client.kc
+        server = asyncio.ensure_future(self._answer_input(on_input)) if on_input and kc is not None else None
+        if server is not None:
+            kc.allow_stdin = True
         try:
             await self.client.async_execute_cell(cell, index, store_history=store_history)
         except CellTimeoutError:
@@ -73,6 +81,22 @@ class Kernel:
             await self.kill()
             raise KernelDied(f"the kernel stopped following the Jupyter protocol ({e}); "
                              "did the cell replace json or another module the kernel relies on?") from None
+        finally:
+            if server is not None:
+                server.cancel()
+                kc.allow_stdin = False
+
+    async def _answer_input(self, on_input: Callable[[str], str]) -> None:
+        """Answer the kernel's input requests while one cell runs (cancelled when it ends)."""
+        kc = self.client.kc
+        while kc is not None:
+            try:
+                msg = await kc.get_stdin_msg(timeout=1)
+            except Empty:
+                continue
+            if msg.get("msg_type") == "input_request":
+                prompt = msg.get("content", {}).get("prompt")
+                kc.input(on_input(prompt if isinstance(prompt, str) else ""))
 
     async def interrupt(self) -> bool:
         """Interrupt the running cell; True when the kernel is responsive again (else it is killed)."""

@@ -34,8 +34,8 @@ from grader.kernel.revival import Revival
 from grader.results import CellEvent
 
 _RUNTIME = resources.files("grader.kernel").joinpath("runtime.py").read_text(encoding="utf-8")
-PROBE_OUTPUT_CAP = 64 * 1024 ** 2
-MAX_EVENTS = 100  # a notebook of 1,000 failing cells must not make a results.json of megabytes  # a probe's reply carries raw arrays: more room than a student's cell
+PROBE_OUTPUT_CAP = 64 * 1024 ** 2  # a probe's reply carries raw arrays: more room than a student's cell
+MAX_EVENTS = 100  # a notebook of 1,000 failing cells must not make a results.json of megabytes
 
 
 class _Events(list):
@@ -255,10 +255,12 @@ class KernelSession:
 
     # ------------------------------------------------------------------ probing
 
-    async def execute_probe(self, code: str, timeout: float) -> list[dict[str, Any]]:
-        """Run grader code in the kernel and return its outputs. Raises the kernel's failure when it
-        is already unusable, CellTimeout or KernelDied when this code hit one (the kernel is then
-        revived for the next question, when it can be)."""
+    async def execute_probe(self, code: str, timeout: float,
+                            on_input: Callable[[str], str] | None = None) -> list[dict[str, Any]]:
+        """Run grader code in the kernel and return its outputs; `on_input` answers what the code
+        asks the grader (reference helpers). Raises the kernel's failure when it is already
+        unusable, CellTimeout or KernelDied when this code hit one (the kernel is then revived for
+        the next question, when it can be)."""
         if self.report.failure is not None:
             raise self.report.failure
         cell = nbformat.v4.new_code_cell(code)
@@ -266,7 +268,7 @@ class KernelSession:
         student_nb, self.client.nb = self.client.nb, nbformat.v4.new_notebook(cells=[cell])
         cap, self.client.output_cap = self.client.output_cap, max(self.client.output_cap, PROBE_OUTPUT_CAP)
         try:
-            await self.kernel.run(cell, 0, timeout, "probe", store_history=False)
+            await self.kernel.run(cell, 0, timeout, "probe", store_history=False, on_input=on_input)
         except CellTimeout as e:
             if e.killed:
                 self._fail(CellTimeout("a function ran past its time limit and could not be interrupted",

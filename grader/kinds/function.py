@@ -18,7 +18,7 @@ from pydantic import Field, model_validator
 from grader import results as R
 from grader.errors import SpecError
 from grader.kernel.errors import CellTimeout, KernelDied
-from grader.kernel.probe import Call, CallResult, ProbeResponse
+from grader.kernel.probe import Call, CallResult, ProbeResponse, Swap
 from grader.kinds.base import (
     Attempt,
     CheckContext,
@@ -30,12 +30,7 @@ from grader.kinds.base import (
 from grader.kinds.cells import StarterCell, function_stub, prompt_cells
 from grader.kinds.compare import compare
 from grader.kinds.inputs import as_reference_input, make_input, stable_seed
-from grader.kinds.references import (
-    evaluate_reference,
-    reference_module,
-    reference_source,
-    resolve,
-)
+from grader.kinds.references import ReferenceHelpers, evaluate_reference, reference_module, resolve
 from grader.kinds.registry import get_kind, register
 from grader.spec.models import Kink, Model, ProbeSpec, QuestionBase, Tolerance
 
@@ -256,14 +251,15 @@ def kernel_gone(ctx: CheckContext) -> tuple[str, str]:
     return status, str(failure) if failure is not None else "the kernel is not running"
 
 
-def _swap(q: _CodeQuestion, assignment: Any) -> dict[str, Any] | None:
-    """The reference helpers to put in place of the student's while `q`'s function is probed."""
+def _swap(q: _CodeQuestion, assignment: Any) -> Swap | None:
+    """Stubs of the reference helpers to put in place of the student's while `q`'s function is
+    probed; the references themselves run here, in the grader (ReferenceHelpers)."""
     if not q.isolate:
         return None
     module = reference_module(assignment)
     if module is None or not all(hasattr(module, n) for n in q.isolate):
         raise SpecError(f"question {q.id}: isolate needs {', '.join(q.isolate)} in assignments/{assignment.id}/reference.py")
-    return {"source": reference_source(assignment), "names": list(q.isolate)}
+    return Swap(list(q.isolate), ReferenceHelpers(module, list(q.isolate), assignment.array_library).answer)
 
 
 def shortcut_penalties(q: Any, results: list[CallResult], who: str) -> list[tuple[str, str]]:
