@@ -17,6 +17,9 @@ def add_limit_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"time limit for the whole notebook (default {Limits.timeout:g})")
     p.add_argument("--memory-limit", type=float, default=Limits.memory / GiB, metavar="GIB",
                    help=f"address-space limit of the student's kernel in GiB (default {Limits.memory / GiB:g})")
+    p.add_argument("--disk-limit", type=float, default=Limits.scratch / GiB, metavar="GIB",
+                   help=f"what the kernel's scratch directory may hold, in GiB (default {Limits.scratch / GiB:g}); "
+                        f"/tmp and /dev/shm hold {Limits.tmp // 1024 ** 2} MiB each; all of it counts as memory")
     p.add_argument("--no-sandbox", action="store_true",
                    help="do not use bubblewrap even when it is installed (limits and scratch directory still apply)")
 
@@ -26,5 +29,7 @@ def limits_from(args: argparse.Namespace) -> Limits:
         raise GraderInputError("--cell-timeout and --timeout must be positive")
     if args.memory_limit < 1:
         raise GraderInputError("--memory-limit must be at least 1 GiB (importing torch needs about 1.5)")
+    if args.disk_limit <= 0:
+        raise GraderInputError("--disk-limit must be positive")
     return Limits(cell_timeout=args.cell_timeout, timeout=args.timeout, memory=int(args.memory_limit * GiB),
-                  sandbox=not args.no_sandbox)
+                  scratch=int(args.disk_limit * GiB), sandbox=not args.no_sandbox)

@@ -21,6 +21,8 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+from grader.kernel.limits import size_text
+
 KILLERS = ("cgroup.kill", "freezer", "cgroup.freeze", "signals")  # best first
 
 
@@ -138,7 +140,7 @@ class KernelCgroups:
         """What is enforced, for the report: "memory cgroup 4 GiB (tmpfs and swap counted), pids cgroup 256, ..."."""
         parts = []
         if self.memory_limit:
-            parts.append(f"memory cgroup {_size(self.memory_limit)} "
+            parts.append(f"memory cgroup {size_text(self.memory_limit)} "
                          f"({'tmpfs and swap' if self.swap_counted else 'tmpfs'} counted)")
         if self.process_limit:
             parts.append(f"pids cgroup {self.process_limit}")
@@ -540,9 +542,3 @@ def _write(path: str, name: str, value: str) -> bool:
     except OSError:
         return False
 
-
-def _size(n: int) -> str:
-    for unit, scale in (("GiB", 1024 ** 3), ("MiB", 1024 ** 2), ("KiB", 1024)):
-        if n >= scale:
-            return f"{n / scale:g} {unit}" if n % scale == 0 else f"{n / scale:.1f} {unit}"
-    return f"{n} B"

@@ -63,3 +63,9 @@ class MemoryLimit(KernelError):
     """The kernel used more memory than its limit (tmpfs files included) and was killed by the cgroup."""
 
     event = "limit"
+
+
+class DiskLimit(KernelError):
+    """A cell filled its scratch directory, /tmp or /dev/shm (sized tmpfs in the sandbox)."""
+
+    event = "limit"

@@ -16,5 +16,15 @@ class Limits:
     memory: int = 4 * 1024 ** 3     # bytes of address space for the kernel
     processes: int = 256            # processes/threads the kernel may add (not enforceable for root)
     file_size: int = 512 * 1024 ** 2
+    scratch: int = 1024 ** 3        # bytes the scratch directory may hold (a tmpfs in the sandbox, counted as memory)
+    tmp: int = 256 * 1024 ** 2      # bytes each of /tmp and /dev/shm may hold (tmpfs, counted as memory)
     output: int = 1024 ** 2         # characters of output kept per cell; the rest is dropped with a note
     sandbox: bool = True            # use bubblewrap when it is available
+
+
+def size_text(n: int) -> str:
+    """Bytes as a report says them: "4 GiB", "256 MiB", "1.5 GiB"."""
+    for unit, scale in (("GiB", 1024 ** 3), ("MiB", 1024 ** 2), ("KiB", 1024)):
+        if n >= scale:
+            return f"{n / scale:g} {unit}" if n % scale == 0 else f"{n / scale:.1f} {unit}"
+    return f"{n} B"

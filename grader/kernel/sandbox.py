@@ -19,6 +19,7 @@ from pathlib import Path
 
 from grader.kernel import supervisor
 from grader.kernel.cgroup import KernelCgroups
+from grader.kernel.limits import size_text
 from grader.kernel.mplcache import matplotlib_cache
 
 
@@ -29,6 +30,8 @@ class ResourceLimits:
     memory: int                    # address space in bytes (torch needs ~1.5 GiB to import)
     processes: int                 # processes/threads the kernel may add
     file_size: int                 # largest file the notebook may write, in bytes
+    scratch: int = 1024 ** 3       # what the scratch directory may hold, in bytes (sandbox only)
+    tmp: int = 256 * 1024 ** 2     # what each of /tmp and /dev/shm may hold, in bytes (sandbox only)
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,15 @@ def bubblewrap() -> str | None:
     except (OSError, subprocess.TimeoutExpired):
         ok = False
     return path if ok else None
+
+
+@functools.lru_cache(maxsize=4)
+def sizes_tmpfs(path: str) -> bool:
+    """Whether this bwrap can size a tmpfs (`--size`, bubblewrap 0.7 and later)."""
+    try:
+        return "--size" in subprocess.run([path, "--help"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return False
 
 
 # System places a Python kernel needs, read-only. /etc is reduced to what the dynamic linker, time
@@ -121,20 +133,28 @@ def wrap(argv: list[str], *, workdir: str, private: str, limits: ResourceLimits,
         return Wrapped(supervisor.prefix() + rl + argv,
                        "scratch working directory, allow-listed environment, time and resource limits"
                        f"{limits_said} (no bubblewrap sandbox: no filesystem or network isolation)", False)
+    # Sized tmpfs for /tmp, /dev/shm and the scratch directory: their pages are charged to the memory
+    # cgroup, and the sizes stop one notebook filling them. The grader never reads the scratch
+    # directory back, so it lives only inside the sandbox. A bwrap without --size gets unsized ones.
+    sized = sizes_tmpfs(bwrap)
+    tmp = ["--size", str(limits.tmp)] if sized else []
+    scratch = ["--size", str(limits.scratch), "--tmpfs", workdir] if sized else ["--bind", workdir, workdir]
     # the private /tmp first: a venv or scratch directory under the host's /tmp is bound on top of it
     cmd = [bwrap, "--die-with-parent", "--unshare-all", "--new-session", "--cap-drop", "ALL",
-           "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm", *_allow_list(),
+           "--proc", "/proc", "--dev", "/dev", *tmp, "--tmpfs", "/tmp", *tmp, "--tmpfs", "/dev/shm", *_allow_list(),
            "--ro-bind", matplotlib_cache(), SHARED_MPL,
-           "--bind", workdir, workdir, "--bind", private, private, "--chdir", workdir,
+           *scratch, "--bind", private, private, "--chdir", workdir,
            # the grader's pid is invisible from the new PID namespace: ipykernel would think its parent
            # had exited; --die-with-parent does that job instead
            "--unsetenv", "JPY_PARENT_PID", "--"]
     seed = ["/bin/sh", "-c", 'mkdir -p "$1" && cp "$0"/*.json "$1"/ 2>/dev/null; shift; exec "$@"',
             SHARED_MPL, mplconfig] if mplconfig else []
+    disk = (f"scratch directory {size_text(limits.scratch)}, /tmp and /dev/shm {size_text(limits.tmp)} each" if sized
+            else "scratch directory, /tmp and /dev/shm without a size of their own (this bubblewrap has no --size)")
     return Wrapped(rl + cmd + seed + argv,
                    "bubblewrap sandbox (no network, own PID namespace, an allow-list of the host's files read-only: "
                    "system libraries and the interpreter; only the scratch directory writable), time and resource "
-                   f"limits{limits_said}", True)
+                   f"limits{limits_said}, {disk}", True)
 
 
 def _processes_of(uid: int) -> int:

@@ -24,9 +24,10 @@ import nbformat
 from grader.kernel import sandbox
 from grader.kernel.cgroup import KernelCgroups
 from grader.kernel.env import kernel_env
-from grader.kernel.errors import CellTimeout, KernelDied, KernelError, KernelStartError, MemoryLimit, ProcessLimit
+from grader.kernel.errors import (CellTimeout, DiskLimit, KernelDied, KernelError, KernelStartError, MemoryLimit,
+                                  ProcessLimit)
 from grader.kernel.kernelspec import kernel_argv
-from grader.kernel.limits import Limits
+from grader.kernel.limits import Limits, size_text
 from grader.kernel.mplcache import private_matplotlib_dir
 from grader.kernel.output import CappedClient
 from grader.kernel.process import Kernel
@@ -108,7 +109,7 @@ class KernelSession:
     def _wrap(self, private: str, mplconfig: str = "") -> sandbox.Wrapped:
         lim = self.limits
         return sandbox.wrap(kernel_argv(), workdir=self.workdir, private=private, mplconfig=mplconfig,
-                            limits=sandbox.ResourceLimits(lim.memory, lim.processes, lim.file_size),
+                            limits=sandbox.ResourceLimits(lim.memory, lim.processes, lim.file_size, lim.scratch, lim.tmp),
                             use_bubblewrap=lim.sandbox, cgroup=self.cgroup)
 
     async def start(self) -> None:
@@ -240,6 +241,11 @@ class KernelSession:
         if err is not None:
             text = f"{err.get('ename')}: {err.get('evalue')}" if err.get("evalue") else str(err.get("ename"))
             self.report.events.append(CellEvent(index, "error", text[:300]))
+            if self.wrapped.sandboxed and "[Errno 28]" in str(err.get("evalue")):  # ENOSPC: a sized tmpfs is full
+                lim = self.limits
+                full = DiskLimit(f"cell {index + 1} filled its disk space (the scratch directory holds "
+                                 f"{size_text(lim.scratch)}, /tmp and /dev/shm {size_text(lim.tmp)} each)")
+                self.report.events.append(CellEvent(index, full.event, str(full)))
 
     def _fail(self, failure: KernelError) -> None:
         if self.report.failure is None:
