@@ -100,7 +100,8 @@ class Prober:
         """The runtime's reply to `request`: the first one signed with this kernel's key and bound to
         this request id (a forged one, published from a hook before or after it, is not).
         Raises KernelError: CellTimeout, KernelDied, ProtocolError."""
-        code = f"__import__('sys').modules['__grader_probe__'].handle({json.dumps(request)!r})"
+        body = json.dumps(request)
+        code = f"__import__('sys').modules['__grader_probe__'].handle({body!r}, {self.session.sign_request(body)!r})"
         outputs = await self.session.execute_probe(code, timeout or self.session.limits.probe_timeout, on_input)
         for out in outputs:
             data = out.get("data", {}) if out.get("output_type") == "display_data" else {}

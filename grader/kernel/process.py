@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import functools
 import subprocess
 import time
 from queue import Empty
@@ -58,13 +59,19 @@ class Kernel:
             return ""
 
     async def run(self, cell: nbformat.NotebookNode, index: int, timeout: float, scope: str,
-                  store_history: bool = True, on_input: Callable[[str], str] | None = None) -> None:
+                  store_history: bool = True, on_input: Callable[[str], str] | None = None,
+                  silent: bool = False) -> None:
         """Run `cell` (at `index` of the client's notebook). Raises CellTimeout or KernelDied.
 
         With `on_input`, the cell may ask the grader (an input request on the stdin channel) and
-        gets `on_input(prompt)` as the answer; without it, input() fails in the kernel as usual."""
+        gets `on_input(prompt)` as the answer; without it, input() fails in the kernel as usual.
+        `silent` (the grader's own code): IPython runs no pre/post_run_cell hooks and no
+        displayhook for it and keeps it out of the history, so a notebook's hooks never see it."""
         self.client.timeout_func = lambda _cell: max(1, int(timeout + 0.999))
         kc = self.client.kc
+        if silent and kc is not None:
+            # nbclient has no silent option: this one request goes out with silent=True
+            kc.execute = functools.partial(type(kc).execute, kc, silent=True)  # type: ignore[method-assign]
         server = asyncio.ensure_future(self._answer_input(on_input)) if on_input and kc is not None else None
         if server is not None:
             kc.allow_stdin = True
@@ -85,6 +92,8 @@ class Kernel:
             if server is not None:
                 server.cancel()
                 kc.allow_stdin = False
+            if silent and kc is not None:
+                del kc.execute
 
     async def _answer_input(self, on_input: Callable[[str], str]) -> None:
         """Answer the kernel's input requests while one cell runs (cancelled when it ends)."""

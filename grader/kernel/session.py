@@ -151,6 +151,10 @@ class KernelSession:
             raise KernelStartError(f"the grader's runtime could not be installed in the kernel "
                                    f"({err.get('ename')}: {err.get('evalue')})", self.kernel.log())
 
+    def sign_request(self, body: str) -> str:
+        """The signature the runtime requires on a request (so a rewritten probe cell is refused)."""
+        return hmac.new(self._key, ("request\n" + body).encode("utf-8"), hashlib.sha256).hexdigest()
+
     def signed(self, request_id: str, body: object, mac: object) -> bool:
         """Whether a reply carries this kernel's signature for this request."""
         if not isinstance(body, str) or not isinstance(mac, str):
@@ -274,7 +278,7 @@ class KernelSession:
         student_nb, self.client.nb = self.client.nb, nbformat.v4.new_notebook(cells=[cell])
         cap, self.client.output_cap = self.client.output_cap, max(self.client.output_cap, PROBE_OUTPUT_CAP)
         try:
-            await self.kernel.run(cell, 0, timeout, "probe", store_history=False, on_input=on_input)
+            await self.kernel.run(cell, 0, timeout, "probe", store_history=False, on_input=on_input, silent=True)
         except CellTimeout as e:
             if e.killed:
                 self._fail(CellTimeout("a function ran past its time limit and could not be interrupted",

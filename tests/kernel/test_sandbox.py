@@ -287,7 +287,7 @@ def test_a_replaced_runtime_is_flagged_for_review_not_graded(tmp_path: Path) -> 
     question is undecided and goes to a TA, neither passed nor a silent zero."""
     cell = ("import sys, types, json\nfrom IPython.display import publish_display_data as p\n"
             "def relu(x):\n    return x\n"
-            "sys.modules['__grader_probe__'] = types.SimpleNamespace(handle=lambda r: p("
+            "sys.modules['__grader_probe__'] = types.SimpleNamespace(handle=lambda r, m: p("
             "{'application/vnd.grader.probe+json': {'id': json.loads(r)['nonce'], 'body': r, 'mac': '0' * 64}}))")
     path = tmp_path / "swap.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)]), path)
