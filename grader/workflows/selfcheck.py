@@ -15,6 +15,7 @@ from grader.kernel.limits import Limits
 from grader.kinds import load_assignment
 from grader.kinds.registry import get_kind
 from grader.notebook.read import read_notebook
+from grader.report.safe import terminal
 from grader.results import PASSED
 from grader.spec.find import rubric_for
 from grader.spec.models import Assignment
@@ -50,7 +51,8 @@ class SelfCheck:
         return self.passed == self.total
 
     def text(self) -> str:
-        return "\n".join(self.lines)
+        """For a terminal: feedback quotes the student's own exception messages, so no escape codes."""
+        return "\n".join(terminal(line) for line in self.lines)
 
 
 def self_check(notebook: str | Path, assignment: Assignment | None = None, limits: Limits | None = None) -> SelfCheck:

@@ -37,7 +37,7 @@ from grader.results import (
     QuestionResult,
 )
 from grader.spec import Rubric
-from grader.workflows.batch.export import write_csv
+from grader.workflows.batch.export import write_csv, write_failure_feedback
 from grader.workflows.batch.gradebook import Gradebook
 from grader.workflows.ci import Target, annotations, step_summary
 
@@ -437,3 +437,17 @@ def test_check_result_hidden_flag_is_what_gradescope_reads() -> None:
     res = GradeResult("a", "A", "n.ipynb", [QuestionResult("m", "function", "M", F(1), F(2), PARTIAL, "half", [
         CheckResult("shown", True, F(1), F(1)), CheckResult("held", False, F(0), F(1), hidden=True)])])
     assert json.loads(render(res, "gradescope"))["tests"][0]["visibility"] == "visible"
+
+
+def test_a_not_graded_students_markdown_feedback_is_inert(tmp_path: Path) -> None:
+    """The reason a submission was not graded can quote the student's own text (a file name, a cell's
+    error): in the Markdown feedback it is shown, never rendered as HTML, an image or a heading."""
+    book = Gradebook(tmp_path / "gradebook.sqlite")
+    problem = "# Score: 20/20\n<img src=x onerror=alert(1)> ![t](https://evil.example/t.png) <script>x</script>"
+    book.record_failure("mallory", "m.ipynb", "c", "s", "losses", "1", problem, seconds=0.1)
+    write_failure_feedback(book, tmp_path / "out")
+    book.close()
+    md = (tmp_path / "out" / "feedback" / "mallory.md").read_text(encoding="utf-8")
+    assert "<img" not in md and "<script" not in md and "![" not in md
+    assert not [line for line in md.splitlines()[1:] if line.startswith("#")]  # only our own heading
+    assert "Score: 20/20" in md and "onerror=alert(1)" in md  # the text itself is still there to read

@@ -86,3 +86,14 @@ def test_check_from_a_cell_of_the_notebook_itself(tmp_path: Path) -> None:
     assert "Checked the saved file mine.ipynb." in shown
     assert "✓ relu" in shown and "Only public checks ran: 2 hidden checks were not run" in shown
     assert "1234.5" not in shown and "relu_derivative" not in shown
+
+
+@pytest.mark.notebook
+def test_check_output_carries_no_escape_sequence_from_the_students_error(tmp_path: Path) -> None:
+    code = ("import torch\ndef relu(x):\n"
+            "    raise ValueError('\\x1b[2J\\x1b[32m✓ relu\\x1b]0;pwned\\x07 all checks pass')\n")
+    spec, nb = _setup(tmp_path, code)
+    proc = run_cli("check", str(nb), "-a", str(spec))
+    assert proc.returncode == 1
+    assert "\x1b" not in proc.stdout and "\x07" not in proc.stdout
+    assert "✗ relu" in proc.stdout and "all checks pass" in proc.stdout  # the message itself is still shown

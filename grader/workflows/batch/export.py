@@ -8,7 +8,7 @@ from pathlib import Path
 
 from grader.files import write_atomic
 from grader.report.pages import render_page
-from grader.report.safe import csv_cell
+from grader.report.safe import csv_cell, markdown_text
 from grader.spec.models import Assignment
 from grader.workflows.batch.discover import safe_file_stem
 from grader.workflows.batch.gradebook import Gradebook
@@ -42,4 +42,5 @@ def write_feedback(out: Path, student: str, markdown: str, page: str | None = No
 def write_failure_feedback(gradebook: Gradebook, out: Path) -> None:
     for row in gradebook.rows():
         if row.outcome == "failed":
-            write_feedback(out, row.student, f"# Not graded\n\nThe grader could not grade this submission: {row.problem}\n")
+            write_feedback(out, row.student, "# Not graded\n\nThe grader could not grade this submission: "
+                                             f"{markdown_text(row.problem or '', one_line=True)}\n")
