@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from grader import results as R
 from grader.errors import SpecError
@@ -28,6 +28,7 @@ class SymbolicQuestion(QuestionBase):
     expected: str
     target: str | None = None
     definitions: dict[str, str] = Field(default_factory=dict)
+    # canonical name -> other spellings, each a name or LaTeX as in the sheet: {y_pred: ['\hat{y}', p]}
     aliases: dict[str, list[str]] = Field(default_factory=dict)
     assumptions: dict[str, dict[str, Any]] = Field(default_factory=dict)
     conventions: list[dict[str, Any]] = Field(default_factory=list)
@@ -35,6 +36,14 @@ class SymbolicQuestion(QuestionBase):
     form_credit: float = Field(default=0.5, ge=0, le=1)  # equivalent but not in the required form
     mistakes: list[Mistake] = Field(default_factory=list)
     timeout: float = Field(default=2.0, gt=0, le=30)
+
+    @field_validator("aliases", mode="before")
+    @classmethod
+    def _single_alias(cls, value: Any) -> Any:
+        """``{y_pred: '\\hat{y}'}``: one alias needs no list."""
+        if isinstance(value, dict):
+            return {k: [v] if isinstance(v, str) else v for k, v in value.items()}
+        return value
 
     def check_names(self) -> list[str]:
         return ["answer"]

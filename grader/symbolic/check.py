@@ -74,7 +74,9 @@ def check_answer(answer_markdown_text: str, expected_sympy_text: str, *, definit
     """Grade a written answer (markdown with LaTeX) against ``expected_sympy_text``.
 
     Raises ValueError only for invalid author input (expected, definitions,
-    target, mistakes); every student input gives a SymbolicResult.
+    target, aliases, mistakes); every student input gives a SymbolicResult. The
+    result is a function of these arguments alone: not of the process, its hash
+    seed, or what was checked before.
     """
     q = question_for(expected_sympy_text, definitions=definitions, target=target, aliases=aliases,
                      assumptions=assumptions, conventions=conventions, form=form, mistakes=mistakes)

@@ -16,7 +16,9 @@ from .rewrite import rename_name
 
 _GREEK_CHARS = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "theta": "θ",
                 "lambda": "λ", "mu": "μ", "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ", "phi": "φ",
-                "psi": "ψ", "omega": "ω", "eta": "η", "xi": "ξ", "kappa": "κ", "nu": "ν", "chi": "χ"}
+                "psi": "ψ", "omega": "ω", "eta": "η", "xi": "ξ", "kappa": "κ", "nu": "ν", "chi": "χ",
+                "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ", "Pi": "Π", "Sigma": "Σ",
+                "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω"}
 REVIEW = "a TA will review it"
 
 

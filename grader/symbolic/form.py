@@ -12,15 +12,17 @@ from typing import Callable
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from .names import fold
+
 
 def has_name(e: sp.Basic, name: str) -> bool:
     """``e`` uses ``name`` as an undefined function, a symbol or a sympy function (exp)."""
-    low = name.lower()
-    if any(f.func.__name__.lower() == low for f in e.atoms(AppliedUndef)):
+    key = fold(name)
+    if any(fold(f.func.__name__) == key for f in e.atoms(AppliedUndef)):
         return True
-    if any(s.name.lower() == low for s in e.free_symbols):
+    if any(fold(s.name) == key for s in e.free_symbols):
         return True
-    return any(type(f).__name__.lower() == low for f in e.atoms(sp.Function))
+    return any(fold(type(f).__name__) == key for f in e.atoms(sp.Function))
 
 
 def form_problem(e: sp.Basic, form: dict[str, list[str]], pretty: Callable[[str], str] = str) -> str | None:

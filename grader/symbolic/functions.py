@@ -24,9 +24,9 @@ class FunctionMixin(Cursor):
 
     def _maybe_call(self, val: sp.Basic) -> sp.Basic:
         """{\\sigma}(x) from a font wrapper: a bare function name then '('."""
-        if isinstance(val, sp.Symbol) and val.name.lower() in self.cfg.functions:
-            if self.peek().is_op("(") or self.peek().is_op("'"):
-                return self._parse_user_function(self.cfg.functions[val.name.lower()])
+        func = self.cfg.function(val.name) if isinstance(val, sp.Symbol) else None
+        if func is not None and (self.peek().is_op("(") or self.peek().is_op("'")):
+            return self._parse_user_function(func)
         return val
 
     def _parse_name_token(self, t: Token, allow_call: bool) -> sp.Basic:
@@ -42,10 +42,11 @@ class FunctionMixin(Cursor):
                 return sp.nan  # a case "undefined if x = 0"
         if t.kind in ("word", "text") and low in BUILTIN_FUNCS and low not in self.cfg.words:
             return self._parse_builtin(low, t)
-        if low in self.cfg.functions and (t.kind != "letter" or allow_call):
+        func = self.cfg.function(raw)
+        if func is not None and (t.kind != "letter" or allow_call):
             if t.kind == "letter" and not self._call_follows():
                 return self._name_postfix(raw, allow_call)
-            return self._parse_user_function(self.cfg.functions[low])
+            return self._parse_user_function(func)
         if t.kind == "word" and raw in GREEK:
             g = GREEK_CANON.get(raw, raw)
             if g == "pi" and not self.peek().is_op("_"):
@@ -100,12 +101,11 @@ class FunctionMixin(Cursor):
             name = f"{name}_{sub}"
         if allow_call and self._prime_follows():
             return self._parse_user_function(name)
-        if allow_call and name.lower() in self.cfg.functions and (
+        func = self.cfg.function(name)
+        if allow_call and func is not None and (
                 self.peek().is_op("(") or (self.peek().is_op("^") and self._power_then_call())):
-            return self._parse_user_function(self.cfg.functions[name.lower()])
-        if name.lower() in self.cfg.functions:
-            return sp.Symbol(self.cfg.functions[name.lower()])
-        return sp.Symbol(name)
+            return self._parse_user_function(func)
+        return sp.Symbol(func or name)
 
     def read_subscript_name(self) -> str:
         """The text of a subscript used as part of a name: y_{pred}, a_{ij}, x_1."""
@@ -258,9 +258,9 @@ class FunctionMixin(Cursor):
         factors = [self.parse_power()]
         while True:
             t = self.peek()
-            simple = t.kind == "num" or (t.kind == "letter" and t.value.lower() not in self.cfg.functions) \
+            simple = t.kind == "num" or (t.kind == "letter" and self.cfg.function(t.value) is None) \
                 or (t.kind == "cmd" and (t.value in DECORATIONS or
-                                         (t.value in GREEK and t.value not in self.cfg.functions)))
+                                         (t.value in GREEK and self.cfg.function(t.value) is None)))
             if not simple:
                 break
             factors.append(self.parse_power())

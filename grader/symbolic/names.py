@@ -6,6 +6,8 @@ is a function, what is a symbol and what is English.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sympy as sp
 
 GREEK = frozenset(
@@ -16,6 +18,20 @@ GREEK = frozenset(
 # \varepsilon and \epsilon are the same letter to a reader.
 GREEK_CANON = {"varepsilon": "epsilon", "vartheta": "theta", "varphi": "phi",
                "varrho": "rho", "varsigma": "sigma", "varpi": "pi"}
+
+
+@lru_cache(maxsize=4096)
+def fold(name: str) -> str:
+    """The key under which two spellings of a name are the same name.
+
+    Case does not matter in a word (``ReLU``, ``relu``, ``Sigmoid``), but it does in a
+    letter: ``\\Phi`` (the normal CDF) is not ``\\phi`` (its density), ``\\Gamma`` is not
+    ``\\gamma``, ``F`` is not ``f``. Each ``_``-separated part is folded on its own, so
+    ``L_BCE`` and ``L_bce`` agree while ``Phi_1`` and ``phi_1`` do not.
+    """
+    return "_".join(p if len(p) == 1 or p in GREEK else p.lower()
+                    for p in name.split("_"))
+
 
 # Functions sympy evaluates itself; value = sympy callable.
 BUILTIN_FUNCS: dict[str, object] = {

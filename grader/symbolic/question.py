@@ -29,6 +29,7 @@ from .target import _is_loss
 
 _HEAVISIDE = re.compile(r"heaviside|(unit|step)[ -]+(step|function)", re.I)
 _STEP_NAMES = ("H", "u", "Theta", "theta")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
 @dataclass
@@ -56,11 +57,12 @@ class Question:
         """Parse the author's inputs; raises ValueError when they are invalid."""
         raw = parse_sympy(expected)
         defs = parse_definitions(definitions)
-        amap = alias_map(aliases)
         mist = [(dict(m), parse_sympy(str(m["expr"]))) for m in (mistakes or [])]
         funcs = {d.name for d in defs if d.params is not None} | function_names(raw) | set(functions)
         for _, m in mist:
             funcs |= function_names(m)
+        amap = alias_map(read_aliases(aliases, ParserConfig.make(funcs)))
+        funcs |= {a for a, canon in amap.items() if canon in funcs}  # \phi for Phi(x): a call, renamed to Phi
         words = {a for a in list(amap) + list(amap.values()) if a.isalpha() and len(a) > 1}
         words |= {s.name for s in raw.free_symbols if s.name.isalpha() and len(s.name) > 1}
         tgt = _parse_target(target, ParserConfig.make(funcs, words), amap) if target else None
@@ -98,6 +100,33 @@ class Question:
         funcs = self.functions | names
         return replace(self, cfg=ParserConfig.make(funcs, self.cfg.words), functions=funcs,
                        aliases={**self.aliases, **{n: "heaviside" for n in names}})
+
+
+def read_aliases(aliases: dict[str, list[str] | str] | None, cfg: ParserConfig) -> dict[str, list[str]]:
+    """The aliases with every name as the parser spells it: an author may write a name
+    (``y_hat``) or LaTeX as in the sheet (``\\hat{y}``, ``\\lambda``, ``y_{pred}``, ``\\mathbf{p}``),
+    for the canonical name as well as for its aliases. Raises ValueError for LaTeX that is
+    not one symbol."""
+    out: dict[str, list[str]] = {}
+    for canon, others in (aliases or {}).items():
+        others = [others] if isinstance(others, str) else list(others)
+        out.setdefault(_alias_name(canon, cfg), []).extend(_alias_name(o, cfg) for o in others)
+    return out
+
+
+def _alias_name(text: str, cfg: ParserConfig) -> str:
+    text = str(text).strip()
+    if _NAME.fullmatch(text):
+        return text
+    try:
+        parsed = parse_all(text, cfg)
+    except RecursionError:
+        parsed = []
+    value = parsed[0].sides[0] if len(parsed) == 1 and not isinstance(parsed[0], LatexParseError) \
+        and len(parsed[0].sides) == 1 else None
+    if isinstance(value, sp.Symbol):
+        return value.name
+    raise ValueError(f"cannot read the alias `{text}`: write a name (y_hat) or one LaTeX symbol (\\hat{{y}})")
 
 
 def _parse_target(target: str, cfg: ParserConfig, amap: dict[str, str]) -> sp.Basic:

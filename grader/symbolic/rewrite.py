@@ -9,7 +9,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from .expected import Definition, parse_sympy
-from .names import DEFAULT_FUNCTION_DEFS
+from .names import DEFAULT_FUNCTION_DEFS, fold
 from .parser import ARG
 
 _INDEX_SUFFIX = re.compile(r"^(.*)_([A-Za-z])$")
@@ -134,7 +134,7 @@ def substitute_definitions(expr: sp.Basic, defs: tuple[Definition, ...], use_def
         defined = {d.name for d in defs}
         for f in list(expr.atoms(AppliedUndef)):
             name = f.func.__name__
-            key = name.lower()
+            key = fold(name)
             if name in defined or key not in DEFAULT_FUNCTION_DEFS or len(f.args) != 1:
                 continue
             body = parse_sympy(DEFAULT_FUNCTION_DEFS[key])

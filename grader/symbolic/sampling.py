@@ -5,13 +5,19 @@ Each symbol gets a domain: the question's assumptions (``y_pred`` in (0, 1),
 coincide when ``i = j``), sizes for ``n``, otherwise the reals around 0. Nice
 values come first (so feedback can say "at x = 0.5"), then random ones, then
 points on and beside the boundaries of cases and at the question's conventions.
+The random ones are drawn from a generator seeded with a digest of the plan (the
+symbols, their domains, the boundaries and conventions: what the question and the
+answer are about), never from ``hash()`` or shared state, so a comparison samples the
+same points in every process, in any order, whatever was checked before.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
+from functools import cached_property
 from itertools import product
 from typing import Iterable
 
@@ -56,6 +62,15 @@ class Plan:
     boundaries: dict[str, set[float]]
     conventions: list[tuple[dict[str, float], tuple[float, ...]]]
     shown: list[str]  # symbol names to show in a witness
+
+    @cached_property
+    def seed(self) -> int:
+        """A seed that is a function of the plan's content alone (not of the process or its hash seed)."""
+        text = repr((sorted((n, astuple(d)) for n, d in self.domains.items()),
+                     sorted((n, astuple(d)) for n, d in self.vector_bases.items()),
+                     sorted((n, sorted(bs)) for n, bs in self.boundaries.items()),
+                     [(sorted(at.items()), values) for at, values in self.conventions], self.shown))
+        return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
 
     @property
     def continuous(self) -> bool:
@@ -145,7 +160,8 @@ def make_plan(exprs: Iterable[sp.Basic], assumptions: dict[str, dict] | None = N
         convs.append((at, tuple(float(v) for v in c.get("values", []))))
         for k, v in at.items():
             boundaries.setdefault(k, set()).add(v)
-    return Plan(domains, vectors, boundaries, convs, shown)
+    # sorted: which boundary is sampled first must not follow set iteration order (the hash seed)
+    return Plan(domains, vectors, {k: boundaries[k] for k in sorted(boundaries)}, convs, shown)
 
 
 def _draw(d: Domain, rng: random.Random, nice: int | None) -> float:
@@ -167,9 +183,10 @@ def _draw(d: Domain, rng: random.Random, nice: int | None) -> float:
     return rng.choice(d.values)
 
 
-def points(plan: Plan, seed: int = 20240917, per_combo: int = 28) -> list[Point]:
-    """Seeded sample points: nice values first, then random, then boundaries."""
-    rng = random.Random(seed)
+def points(plan: Plan, seed: int | None = None, per_combo: int = 28) -> list[Point]:
+    """Sample points, nice values first, then random, then boundaries; the same for the same
+    plan (``seed`` defaults to ``plan.seed``)."""
+    rng = random.Random(plan.seed if seed is None else seed)
     finite = [n for n, d in plan.domains.items() if d.kind == "values"]
     combos = list(product(*[plan.domains[n].values for n in finite])) or [()]
     if len(combos) > 16:

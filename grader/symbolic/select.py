@@ -19,6 +19,7 @@ from sympy.core.function import AppliedUndef
 from sympy.logic.boolalg import Boolean
 
 from .extract import Candidate, Extraction, Failure
+from .names import fold
 from .parser import ParserConfig, parse_all
 from .target import TargetMatcher, _is_loss
 
@@ -53,7 +54,7 @@ class Selector:
         self.matcher = matcher
         self.prep = prep
         self.variables = variables
-        self.given = {g.lower() for g in given}
+        self.given = {fold(g) for g in given}
         self.cfg = cfg
 
     # -- classification --------------------------------------------------------
@@ -108,9 +109,9 @@ class Selector:
             return False
         lhs = self.prep(c.lhs)
         if isinstance(lhs, AppliedUndef):
-            return lhs.func.__name__.lower() in self.given or _is_loss(lhs.func.__name__)
+            return fold(lhs.func.__name__) in self.given or _is_loss(lhs.func.__name__)
         if isinstance(lhs, sp.Symbol):
-            return lhs.name.lower() in self.given or _is_loss(lhs.name)
+            return fold(lhs.name) in self.given or _is_loss(lhs.name)
         return False
 
     @staticmethod

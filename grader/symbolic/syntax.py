@@ -14,7 +14,7 @@ from typing import Iterable
 import sympy as sp
 
 from .lexer import Token
-from .names import BUILTIN_FUNCS, DEFAULT_FUNCTIONS
+from .names import BUILTIN_FUNCS, DEFAULT_FUNCTIONS, fold
 
 MAX_DEPTH = 40
 ARG = sp.Symbol("_arg")  # stands for "the function's argument" in a bare f' or sigma'
@@ -72,17 +72,31 @@ class ParsedMath:
 
 @dataclass
 class ParserConfig:
-    """What the parser must know beyond LaTeX: which names are functions."""
+    """What the parser must know beyond LaTeX: which names are functions.
 
-    functions: dict[str, str] = field(default_factory=dict)  # lower -> canonical
+    ``functions`` maps each function's exact name and its ``fold`` key (``relu`` for
+    ``ReLU``) to the name to use, so ``Relu(x)`` reads as the question's ``ReLU`` while
+    ``\\Phi`` and ``\\phi`` stay two functions. It is built from sorted names: which name a
+    spelling reads as never depends on set iteration order (the process's hash seed).
+    """
+
+    functions: dict[str, str] = field(default_factory=dict)  # exact name or fold key -> canonical
     words: frozenset[str] = frozenset()  # multi-letter symbol names to keep whole
 
     @classmethod
     def make(cls, functions: Iterable[str] = (), words: Iterable[str] = ()) -> "ParserConfig":
-        fmap = {f.lower(): f for f in DEFAULT_FUNCTIONS}
-        for f in functions:
-            fmap[f.lower()] = f
+        given = sorted(set(functions))
+        fmap = {fold(f): f for f in sorted(DEFAULT_FUNCTIONS)}
+        folded: dict[str, str] = {}
+        for f in given:  # the question's own functions shadow the defaults; the first sorted on a tie
+            folded.setdefault(fold(f), f)
+        fmap.update(folded)
+        fmap.update((f, f) for f in given)  # an exact name is always itself
         return cls(fmap, frozenset(words))
+
+    def function(self, name: str) -> str | None:
+        """The function ``name`` spells (``Sigmoid`` -> ``sigmoid``), or None."""
+        return self.functions.get(name) or self.functions.get(fold(name))
 
 
 DECORATIONS = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "tilde": "tilde",

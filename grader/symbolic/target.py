@@ -15,7 +15,7 @@ from typing import Callable
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from .names import LOSS_NAMES
+from .names import LOSS_NAMES, fold
 
 Key = tuple
 
@@ -26,7 +26,7 @@ def _is_loss(name: str) -> bool:
 
 
 def _norm_name(name: str) -> str:
-    return "<loss>" if _is_loss(name) else name.lower()
+    return "<loss>" if _is_loss(name) else fold(name)
 
 
 def _operand_name(e: sp.Basic) -> str | None:
@@ -35,7 +35,7 @@ def _operand_name(e: sp.Basic) -> str | None:
     if isinstance(e, sp.Symbol):
         return _norm_name(e.name)
     if isinstance(e, sp.Function) and len(e.args) == 1 and isinstance(e.args[0], sp.Symbol):
-        return type(e).__name__.lower()  # d/dx tanh(x)
+        return fold(type(e).__name__)  # d/dx tanh(x)
     return None
 
 
@@ -66,7 +66,7 @@ class TargetMatcher:
         self.variables = variables
         self.key = key_of(target)
         self.same_value = same_value
-        self.defined = {d.lower() for d in defined}
+        self.defined = {fold(d) for d in defined}
 
     def __bool__(self) -> bool:
         return self.key is not None
