@@ -1,7 +1,8 @@
 """The `grade` command. Verbs are thin modules over the library; this file only dispatches.
 
 `grade NOTEBOOK` is short for `grade grade NOTEBOOK`.
-Exit codes: 0 graded (whatever the score), 2 unusable input, 3 the grader itself failed, 130 interrupted.
+Exit codes: 0 graded (whatever the score), 2 unusable input, 3 the grader itself failed, 130 interrupted
+(Ctrl-C), 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Callable
 
 from grader.version import __version__
 from grader.errors import GraderInputError
+from grader.interrupt import Interrupted
 
 # verb -> module under grader.cli exposing add_arguments(parser) and run(args) -> int
 VERBS: dict[str, tuple[str, str]] = {
@@ -62,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     except GraderInputError as e:
         print(f"grade: error: {e}", file=sys.stderr)
         return EXIT_INPUT
+    except Interrupted as e:
+        print("grade: interrupted; nothing in flight was recorded", file=sys.stderr)
+        return 128 + e.signum
     except KeyboardInterrupt:
         print("grade: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -15,6 +15,7 @@ from typing import Any, Awaitable, Callable
 import nbformat
 
 from grader.version import __version__
+from grader import interrupt
 from grader import results as R
 from grader.grading.attempt import mark_unattempted
 from grader.grading.choose import choose_assignment
@@ -123,5 +124,5 @@ async def grade_notebook_async(
 
 def grade_notebook(notebook: str | Path, assignment: Assignment | None = None, rubric: Rubric | None = None,
                    limits: Limits | None = None) -> GradeResult:
-    """Synchronous entry point for library users."""
-    return asyncio.run(grade_notebook_async(notebook, assignment, rubric, limits))
+    """Synchronous entry point for library users. Raises Interrupted on SIGINT/SIGTERM."""
+    return interrupt.run(grade_notebook_async(notebook, assignment, rubric, limits))

@@ -30,15 +30,17 @@ class KernelDied(KernelError):
 
 class CellTimeout(KernelError):
     """Code ran past its time limit. `scope`: which limit ("cell", "notebook" or "probe");
-    `killed`: it ignored the interrupt, so the kernel was killed."""
+    `clock`: "cpu" (the limit counts CPU time) or "wall" (the wall-clock backstop, for code that
+    waits); `killed`: it ignored the interrupt, so the kernel was killed."""
 
     event = "timeout"
 
-    def __init__(self, message: str, limit: float, scope: str, killed: bool = False) -> None:
+    def __init__(self, message: str, limit: float, scope: str, killed: bool = False, clock: str = "cpu") -> None:
         super().__init__(message)
         self.limit = limit
         self.scope = scope
         self.killed = killed
+        self.clock = clock
 
 
 class ProtocolError(KernelError):

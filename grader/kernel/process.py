@@ -9,18 +9,89 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import functools
 import subprocess
 import time
+from collections.abc import Iterator
 from queue import Empty
 from typing import IO, Callable
 
 import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+from grader import interrupt
+from grader.kernel.cputime import tree_cpu_seconds
 from grader.kernel.errors import CellTimeout, KernelDied, KernelStartError, ProtocolError
 from grader.kernel.kernelspec import guard, kernel_manager
 from grader.kernel.output import CappedClient
+
+_kept: dict[int, int] = {}  # loop id -> kernels being set up or torn down on it right now
+
+
+@contextlib.contextmanager
+def _signals_kept() -> Iterator[None]:
+    """SIGINT/SIGTERM stay with grader.interrupt: nbclient's kernel set-up adds handlers of its own
+    (they shut the kernel down and let grading go on, so a Ctrl-C became "the kernel died" and a
+    grade) and its tear-down removes whatever handlers there are. Both are no-ops on this loop
+    while any kernel is being set up or torn down (several can be, in a batch)."""
+    loop = asyncio.get_running_loop()
+    key = id(loop)
+    if not _kept.get(key):
+        loop.add_signal_handler = loop.remove_signal_handler = _no_signal_change  # type: ignore[method-assign]
+    _kept[key] = _kept.get(key, 0) + 1
+    try:
+        yield
+    finally:
+        _kept[key] -= 1
+        if not _kept[key]:
+            del _kept[key], loop.add_signal_handler, loop.remove_signal_handler
+
+
+def _no_signal_change(*_args: object) -> bool:
+    return False
+
+
+def backstop(limit: float) -> float:
+    """The wall-clock limit behind a CPU-time limit: 4x, and at least 30 s."""
+    return max(4 * limit, 30.0)
+
+
+class _CpuWatch:
+    """Interrupts the kernel when one run has used more than `limit` CPU seconds (and kills it
+    when the interrupt is ignored for the grace period)."""
+
+    def __init__(self, kernel: "Kernel", limit: float) -> None:
+        self.kernel = kernel
+        self.limit = limit
+        self.root = kernel.pid()
+        self.start = tree_cpu_seconds(self.root) if self.root else 0.0
+        self.tripped: float | None = None
+        self.peak = 0.0  # the most seen: a killed tree's time is gone from /proc
+
+    def used(self) -> float:
+        if self.root:
+            self.peak = max(self.peak, tree_cpu_seconds(self.root) - self.start)
+        return self.peak
+
+    async def run(self) -> None:
+        if not self.root:
+            return
+        interval = min(0.25, max(0.05, self.limit / 20))
+        while True:
+            await asyncio.sleep(interval)
+            used = self.used()
+            if used > self.limit:
+                break
+        self.tripped = used
+        km = self.kernel.client.km
+        try:
+            if km is not None:
+                await km.interrupt_kernel()
+        except Exception:  # noqa: BLE001 - beyond interrupting: killed below
+            pass
+        await asyncio.sleep(self.kernel.interrupt_grace)
+        await self.kernel.kill()  # still running after the grace period (the run would have cancelled us)
 
 
 class Kernel:
@@ -32,6 +103,7 @@ class Kernel:
         self.log_path = log_path
         self.interrupt_grace = interrupt_grace
         self.generation = -1
+        self.cpu_total = 0.0  # CPU seconds of every run so far, over all generations
         self._log: IO[bytes] | None = None
         self._ctx = None
 
@@ -41,7 +113,8 @@ class Kernel:
         ctx = self.client.async_setup_kernel(env=env, cwd=cwd, stdout=self._log, stderr=self._log,
                                              stdin=subprocess.DEVNULL)
         try:
-            await ctx.__aenter__()
+            with _signals_kept():
+                await ctx.__aenter__()
         except Exception as e:  # noqa: BLE001 - jupyter_client raises many kinds; the log says why
             atexit.unregister(self.client._cleanup_kernel)
             raise KernelStartError(f"the Jupyter kernel did not start ({type(e).__name__}: {e})", self.log()) from e
@@ -60,14 +133,20 @@ class Kernel:
 
     async def run(self, cell: nbformat.NotebookNode, index: int, timeout: float, scope: str,
                   store_history: bool = True, on_input: Callable[[str], str] | None = None,
-                  silent: bool = False) -> None:
-        """Run `cell` (at `index` of the client's notebook). Raises CellTimeout or KernelDied.
+                  silent: bool = False, wall: float | None = None) -> float:
+        """Run `cell` (at `index` of the client's notebook); return the CPU seconds it used.
+        Raises CellTimeout or KernelDied.
 
-        With `on_input`, the cell may ask the grader (an input request on the stdin channel) and
-        gets `on_input(prompt)` as the answer; without it, input() fails in the kernel as usual.
-        `silent` (the grader's own code): IPython runs no pre/post_run_cell hooks and no
-        displayhook for it and keeps it out of the history, so a notebook's hooks never see it."""
-        self.client.timeout_func = lambda _cell: max(1, int(timeout + 0.999))
+        `timeout` counts the CPU time of the kernel's whole process tree, so a loaded machine does
+        not stop a cell early; `wall` (default `backstop(timeout)`) stops code that waits without
+        using CPU (a sleep, a lock). With `on_input`, the cell may ask the grader (an input request
+        on the stdin channel) and gets `on_input(prompt)` as the answer; without it, input() fails
+        in the kernel as usual. `silent` (the grader's own code): IPython runs no pre/post_run_cell
+        hooks and no displayhook for it and keeps it out of the history, so a notebook's hooks
+        never see it."""
+        interrupt.check()  # stopping: no more of the student's code runs
+        wall = backstop(timeout) if wall is None else wall
+        self.client.timeout_func = lambda _cell: max(1, int(wall + 0.999))
         kc = self.client.kc
         if silent and kc is not None:
             # nbclient has no silent option: this one request goes out with silent=True
@@ -75,13 +154,23 @@ class Kernel:
         server = asyncio.ensure_future(self._answer_input(on_input)) if on_input and kc is not None else None
         if server is not None:
             kc.allow_stdin = True
+        watch = _CpuWatch(self, timeout)
+        watcher = asyncio.ensure_future(watch.run())
+        t0 = time.monotonic()
         try:
             await self.client.async_execute_cell(cell, index, store_history=store_history)
         except CellTimeoutError:
+            interrupt.check()
+            used = watch.used()
             stopped = await self.interrupt()
-            raise CellTimeout(f"ran longer than the {scope} time limit ({timeout:g} s)", timeout, scope,
-                              killed=not stopped) from None
+            raise CellTimeout(f"waited past the {scope} wall-clock backstop ({wall:g} s) having used only "
+                              f"{used:.1f} s of CPU time (sleeping, or waiting for input or a lock?)",
+                              wall, scope, killed=not stopped, clock="wall") from None
         except DeadKernelError:
+            interrupt.check()  # nbclient reports a cancelled wait (Ctrl-C) as a dead kernel: it is not one
+            if watch.tripped is not None:
+                raise CellTimeout(self._cpu_message(scope, timeout, watch.tripped, t0), timeout, scope,
+                                  killed=True, clock="cpu") from None
             raise KernelDied("the kernel died") from None
         except ProtocolError as e:
             # e.g. a cell that replaced json.dumps: the kernel can no longer talk; replace it like a dead one
@@ -89,11 +178,27 @@ class Kernel:
             raise KernelDied(f"the kernel stopped following the Jupyter protocol ({e}); "
                              "did the cell replace json or another module the kernel relies on?") from None
         finally:
+            watcher.cancel()
+            self.cpu_total += watch.used()
             if server is not None:
                 server.cancel()
                 kc.allow_stdin = False
             if silent and kc is not None:
                 del kc.execute
+        if watch.tripped is not None:
+            raise CellTimeout(self._cpu_message(scope, timeout, watch.tripped, t0), timeout, scope, clock="cpu")
+        return watch.peak
+
+    @staticmethod
+    def _cpu_message(scope: str, limit: float, used: float, t0: float) -> str:
+        return (f"used more than the {scope} time limit ({limit:g} s of CPU time; "
+                f"{used:.1f} s CPU in {time.monotonic() - t0:.1f} s)")
+
+    def pid(self) -> int | None:
+        """The kernel's outermost process (the sandbox or supervisor around it), for its CPU time."""
+        km = self.client.km
+        process = getattr(getattr(km, "provisioner", None), "process", None) if km is not None else None
+        return process.pid if process is not None else None
 
     async def _answer_input(self, on_input: Callable[[str], str]) -> None:
         """Answer the kernel's input requests while one cell runs (cancelled when it ends)."""
@@ -147,7 +252,8 @@ class Kernel:
         client = self.client
         try:
             if self._ctx is not None:
-                await self._ctx.__aexit__(None, None, None)
+                with _signals_kept():
+                    await self._ctx.__aexit__(None, None, None)
         except Exception:  # noqa: BLE001 - best effort; the cgroup kills what is left
             pass
         finally:

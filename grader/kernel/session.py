@@ -30,7 +30,7 @@ from grader.kernel.kernelspec import kernel_argv
 from grader.kernel.limits import Limits, size_text
 from grader.kernel.mplcache import private_matplotlib_dir
 from grader.kernel.output import CappedClient
-from grader.kernel.process import Kernel
+from grader.kernel.process import Kernel, backstop
 from grader.kernel.revival import Revival
 from grader.results import CellEvent
 
@@ -62,7 +62,8 @@ class ExecutionReport:
     events: list[CellEvent] = field(default_factory=_Events)
     cells_run: int = 0
     failure: KernelError | None = None  # why the kernel can no longer be probed; None while it can
-    seconds: float = 0.0
+    seconds: float = 0.0                # wall-clock time of the whole run
+    cpu_seconds: float = 0.0            # CPU time the student's cells used (what the notebook limit counts)
 
     @property
     def dead(self) -> bool:
@@ -187,7 +188,8 @@ class KernelSession:
         `after_cell(index, cell)` runs after each cell while the kernel is alive: checks on
         notebook state read variables there, before a later cell overwrites them."""
         t0 = time.monotonic()
-        deadline = self.revival.deadline = t0 + self.limits.timeout
+        # the notebook's limit counts CPU time too; its wall-clock backstop bounds what waiting can cost
+        deadline = self.revival.deadline = t0 + backstop(self.limits.timeout)
         self.revival.notebook = nb
         self.client.nb = nb
         for index, cell in enumerate(nb.cells):
@@ -195,10 +197,12 @@ class KernelSession:
                 continue
             if self.report.dead and not await self._revive(upto=index):
                 break
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            remaining = self.limits.timeout - self.report.cpu_seconds
+            if remaining <= 0 or time.monotonic() >= deadline:
+                clock = (f"{self.limits.timeout:g} s of CPU time" if remaining <= 0
+                         else f"its wall-clock backstop, {backstop(self.limits.timeout):g} s")
                 self.report.events.append(CellEvent(index, "timeout", (
-                    f"the notebook's time limit ({self.limits.timeout:g} s) was reached before cell {index + 1}; "
+                    f"the notebook's time limit ({clock}) was reached before cell {index + 1}; "
                     "it and the cells after it were not run")))
                 break
             refused = self.cgroup.pids_hits() if self.cgroup is not None else 0
@@ -224,11 +228,20 @@ class KernelSession:
         return self.report
 
     async def _run_cell(self, cell: nbformat.NotebookNode, index: int, remaining: float) -> None:
+        """Run one student cell with `remaining` CPU seconds left of the notebook's limit."""
         cell_limit = self.limits.cell_timeout
+        limit = min(cell_limit, remaining)
+        wall = min(backstop(limit), max(1.0, self.revival.deadline - time.monotonic()))
+        cpu = self.kernel.cpu_total
         try:
-            await self.kernel.run(cell, index, min(cell_limit, remaining), "cell" if cell_limit <= remaining else "notebook")
+            await self.kernel.run(cell, index, limit, "cell" if cell_limit <= remaining else "notebook", wall=wall)
         except CellTimeout as e:
-            msg = f"cell {index + 1} {e} and was stopped"
+            self.report.cpu_seconds += self.kernel.cpu_total - cpu
+            if e.scope == "notebook" and e.clock == "cpu":
+                msg = (f"cell {index + 1} used up the notebook's time limit ({self.limits.timeout:g} s of CPU time "
+                       "for all cells) and was stopped")
+            else:
+                msg = f"cell {index + 1} {e} and was stopped"
             if e.killed:
                 msg += "; it ignored the interrupt, so the kernel was killed"
                 self._fail(CellTimeout(f"cell {index + 1} exceeded the time limit and could not be interrupted",
@@ -236,11 +249,13 @@ class KernelSession:
             self.report.events.append(CellEvent(index, e.event, msg))
             return
         except KernelDied as e:
+            self.report.cpu_seconds += self.kernel.cpu_total - cpu
             why = "" if str(e) == "the kernel died" else f": {e}"
             died = KernelDied(f"the kernel died while running cell {index + 1}{why}")
             self._fail(died)
             self.report.events.append(CellEvent(index, e.event, str(died)))
             return
+        self.report.cpu_seconds += self.kernel.cpu_total - cpu
         err = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
         if err is not None:
             text = f"{err.get('ename')}: {err.get('evalue')}" if err.get("evalue") else str(err.get("ename"))

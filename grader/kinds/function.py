@@ -324,8 +324,12 @@ def unusable(q: _CodeQuestion, prepared: list[PreparedProbe], response: ProbeRes
     elif response.status == "not_callable":
         status, msg = R.MISSING, f"`{q.function}` is a {response.problem}, not a function."
     elif isinstance(response.failure, CellTimeout):
-        status, msg = R.TIMEOUT, (f"Calling `{q.call_signature}` on the grader's inputs took longer than the limit "
-                                  f"({response.failure.limit:g} s) and was stopped. Look for an endless loop.")
+        failure = response.failure
+        status, msg = R.TIMEOUT, (
+            f"Calling `{q.call_signature}` on the grader's inputs used more than the limit ({failure.limit:g} s of "
+            "CPU time) and was stopped. Look for an endless loop." if failure.clock == "cpu" else
+            f"Calling `{q.call_signature}` on the grader's inputs waited longer than the limit ({failure.limit:g} s) "
+            "without finishing and was stopped. Look for a sleep, an input() or a loop that waits.")
     elif isinstance(response.failure, KernelDied):
         status, msg = R.KERNEL_DIED, f"The kernel died while calling `{q.call_signature}`."
     else:  # no usable reply (a runtime replaced or silenced, a malformed answer): not a verdict

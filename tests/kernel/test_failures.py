@@ -39,11 +39,12 @@ async def _probe_after(sources: list[str], function: str, limits: Limits):
 
 
 def test_a_probe_past_its_limit_is_a_cell_timeout_and_the_kernel_stays_usable() -> None:
-    report, response = asyncio.run(_probe_after(["import time\ndef f(x):\n    time.sleep(30)"], "f",
+    report, response = asyncio.run(_probe_after(["def f(x):\n    while True:\n        pass"], "f",
                                                 Limits(probe_timeout=2, sandbox=False)))
     assert report.failure is None
     assert response.status == "failed" and isinstance(response.failure, CellTimeout)
     assert response.failure.scope == "probe" and response.failure.limit == 2 and not response.failure.killed
+    assert response.failure.clock == "cpu"
 
 
 def test_a_function_that_kills_its_kernel_is_kernel_died_and_later_cells_still_ran() -> None:

@@ -16,7 +16,7 @@ PKG = Path(__file__).resolve().parents[2] / "grader"
 
 # low -> high; packages in one tuple are independent of each other
 LAYERS: list[tuple[str, ...]] = [
-    ("grader.errors", "grader.results", "grader.files", "grader.version"),
+    ("grader.errors", "grader.results", "grader.files", "grader.version", "grader.interrupt"),
     ("grader.spec",),
     ("grader.notebook", "grader.kernel", "grader.symbolic"),
     ("grader.kinds",),

@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
+from grader import interrupt
 from grader.errors import GraderInputError
 from grader.grading.pipeline import grade_notebook_async
 from grader.kernel.limits import Limits
@@ -110,11 +111,15 @@ async def _run(submissions: list[Submission], bundle: AssignmentBundle, gradeboo
             try:
                 result = await grade_one(s)
             except Exception as e:  # noqa: BLE001 - one broken submission never stops the batch
+                if interrupt.requested():
+                    return  # stopped by a signal, not a verdict: nothing recorded, the next run grades it
                 problem = str(e) if isinstance(e, GraderInputError) else f"{type(e).__name__}: {e}"
                 gradebook.record_failure(s.student, str(s.path), s.content_hash, digest, assignment.id, __version__,
                                          problem, time.perf_counter() - t0)
                 on_progress(Progress(s.student, "failed", problem))
                 continue
+            if interrupt.requested():
+                return  # graded while stopping (a cancelled kernel looks like a dead one): not recorded
             try:
                 on_result(s.student, result)  # feedback files first: a result in the gradebook always has them
             except Exception as e:  # noqa: BLE001 - e.g. a file name the filesystem refuses: this student only
@@ -130,4 +135,5 @@ async def _run(submissions: list[Submission], bundle: AssignmentBundle, gradeboo
 
 
 def grade_batch(*args, **kwargs) -> None:
-    asyncio.run(grade_batch_async(*args, **kwargs))
+    """Raises Interrupted on SIGINT/SIGTERM, with nothing in flight recorded (a rerun grades those)."""
+    interrupt.run(grade_batch_async(*args, **kwargs))
