@@ -135,6 +135,8 @@ def main(request_json, refs, reply):  # noqa: C901 - one flat protocol handler r
             value = value.item()
         if isinstance(value, bool) or isinstance(value, (int, float)):
             return {"kind": "number", "value": value}
+            if isinstance(value, float) and value - value != 0:  # inf or NaN: no such number in standard JSON
+                return {"kind": "number", "value": "nan" if value != value else "inf" if value > 0 else "-inf"}
         if isinstance(value, (list, tuple)) and depth < 5:
             return {"kind": "sequence", "type": type(value).__name__,
                     "items": [encode(v, depth + 1) for v in list(value)[:10000]]}

@@ -24,6 +24,9 @@ _DTYPES = {
 }
 
 
+_NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
 class WireError(ValueError):
     """Data from the kernel that does not follow the protocol."""
 
@@ -38,7 +41,7 @@ class Value:
     kind: str
     array: np.ndarray | None = None
     number: float | int | bool | None = None
-    items: list["Value"] | None = None
+    items: list[Value] | None = None
     type_name: str = ""
     repr: str = ""
 
@@ -104,7 +107,9 @@ def decode_value(obj: Any, depth: int = 0) -> Value:
         return Value(kind=kind, array=_decode_array(obj))
     if kind == "number":
         v = obj.get("value")
-        if isinstance(v, bool) or isinstance(v, (int, float)):
+        if isinstance(v, str) and v in _NON_FINITE:  # the runtime spells inf and NaN out: JSON has no such numbers
+            v = _NON_FINITE[v]
+        if isinstance(v, (int, float)):  # bool is an int
             if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 2**63:
                 v = float(v) if abs(v) < 2**1023 else (math.inf if v > 0 else -math.inf)  # float(10**400) overflows
             return Value(kind="number", number=v)

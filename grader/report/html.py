@@ -26,5 +26,5 @@ def _figures(q: QuestionResult) -> list[Figure] | None:
 
 @register("html")
 def render_html(result: GradeResult, *, color: bool = False) -> str:
-    shown = [(q, _figures(q)) for q in result.questions if q.has_advice or (q.details or {}).get("figures")]
+    shown = [(q, _figures(q)) for q in result.questions if q.feedback or (q.details or {}).get("figures")]
     return render_page("feedback.html", result=result, shown=shown)

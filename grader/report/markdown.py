@@ -26,6 +26,10 @@ def render_markdown(result: GradeResult, *, color: bool = False) -> str:
     if result.events:
         lines += ["", "## While running your notebook", ""]
         lines += [f"- cell {e.cell_index + 1}: {_inline(e.message)}" for e in result.events]
+    notes = [q for q in result.questions if q.feedback and not q.has_advice]
+    if notes:  # full marks with something to say (an input changed in place, an accepted form): as in the text report
+        lines += ["", "## Notes", ""]
+        lines += [f"- {_inline(q.title or q.id)}: {_inline(q.feedback)}" for q in notes]
     todo = [q for q in result.questions if q.has_advice]
     if todo:
         lines += ["", "## What to fix", ""]

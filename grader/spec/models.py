@@ -209,9 +209,11 @@ class RubricQuestion(Model):
 
 
 class Penalties(Model):
-    """Deductions, as fractions of the question's points; 0 reports without deducting."""
+    """Deductions, as fractions of the question's points; 0 reports without deducting. Changing an
+    input in place costs a quarter unless the rubric says otherwise, also with no rubric at all
+    (a course notebook graded as it is), since the caller's data is silently wrong afterwards."""
 
-    mutates_input: float = Field(default=0.0, ge=0, le=1)
+    mutates_input: float = Field(default=0.25, ge=0, le=1)
     forbidden_call: float = Field(default=0.0, ge=0, le=1)   # e.g. torch.sigmoid inside sigmoid
     missing_required_call: float = Field(default=0.0, ge=0, le=1)  # e.g. no autograd where it is the exercise
 

@@ -29,7 +29,7 @@ from .target import _is_loss
 
 _HEAVISIDE = re.compile(r"heaviside|(unit|step)[ -]+(step|function)", re.I)
 _STEP_NAMES = ("H", "u", "Theta", "theta")
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:[-+][A-Za-z0-9]+)*")  # a symbol name as the reader makes it: theta_t-1 for \theta_{t-1}
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import math
 
 import numpy as np
 import pytest
@@ -37,3 +38,22 @@ def test_nesting_is_bounded() -> None:
         obj = {"kind": "sequence", "items": [obj]}
     with pytest.raises(WireError):
         decode_value(obj)
+
+
+@pytest.mark.parametrize("spelled, check", [
+    ("inf", lambda v: v == math.inf), ("-inf", lambda v: v == -math.inf), ("nan", math.isnan),
+])
+def test_non_finite_numbers_spelled_out_by_the_runtime_decode_as_values(spelled, check) -> None:
+    """Standard JSON has no inf or NaN, so the runtime spells them out; they are values, not malformed."""
+    v = decode_value({"kind": "number", "value": spelled})
+    assert v.kind == "number" and isinstance(v.number, float) and check(v.number)
+
+
+def test_negative_zero_keeps_its_sign() -> None:
+    assert math.copysign(1.0, decode_value({"kind": "number", "value": -0.0}).number) == -1.0
+
+
+@pytest.mark.parametrize("text", ["NaN", "Infinity", "+inf", "1e400", "nan "])
+def test_other_number_strings_are_still_malformed(text) -> None:
+    with pytest.raises(WireError):
+        decode_value({"kind": "number", "value": text})

@@ -131,20 +131,53 @@ def test_float16_results_fail_a_tolerance_tighter_than_their_precision() -> None
     assert cmp(tensor([1 / 3], np.float16), third, rtol=1e-3, atol=0.0, args=[]).passed
 
 
-# --- NaN and inf --------------------------------------------------------------------------------
+# --- NaN and inf: the cause, read from the values ---------------------------------------------------
 
-def test_nan_where_the_answer_is_finite_is_called_an_overflow() -> None:
+def test_nan_for_large_inputs_is_called_an_overflow() -> None:
     v = cmp(tensor(np.nan), torch.tensor(1.0), args=[torch.tensor(800.0)])
     assert not v.passed
     assert "x=800" in v.message and "expected 1, got nan" in v.message
     assert "overflowed" in v.message and "numerically unstable" in v.message
 
 
-def test_inf_in_one_element_is_located_and_called_an_overflow() -> None:
+def test_inf_for_small_inputs_is_a_division_by_zero_or_log_of_zero_not_an_overflow() -> None:
     v = cmp(tensor([1, np.inf, 3]))
     assert not v.passed
     assert "wrong on 1 of 3 values" in v.message and "x=1 → expected 2, got inf" in v.message
-    assert "overflowed" in v.message
+    assert "overflowed" not in v.message
+    assert "has inf where the answer is finite" in v.message and "division by zero or the log of 0" in v.message
+
+
+def test_nan_for_small_inputs_names_zero_denominators_and_negative_roots() -> None:
+    """Adam's bias correction 1 − β^t with t counting from 0 divides by 0: NaN on small, harmless inputs."""
+    v = cmp(tensor([np.nan, np.nan, np.nan]))
+    assert "overflowed" not in v.message
+    assert "has NaN where the answer is finite" in v.message
+    assert "1 − β⁰" in v.message and "square root or log of a negative number" in v.message
+
+
+def test_non_finite_exactly_where_an_input_is_zero_is_a_division_by_it() -> None:
+    x = torch.tensor([-1.0, 0.0, 2.0, 0.0])
+    v = cmp(tensor([1, np.nan, 1, np.inf]), torch.tensor([1.0, 1.0, 1.0, 1.0]), args=[x])
+    assert "exactly where x = 0: a division by x" in v.message and "overflowed" not in v.message
+
+
+def test_nan_exactly_where_an_input_is_negative_is_a_root_or_log_of_it() -> None:
+    x = torch.tensor([-1.0, 4.0, -0.5])
+    v = cmp(tensor([np.nan, 2, np.nan]), torch.tensor([1.0, 2.0, 0.7]), args=[x])
+    assert "exactly where x < 0: the square root or log of a negative number" in v.message
+
+
+def test_a_zero_input_that_is_not_where_the_nans_are_is_not_blamed() -> None:
+    x = torch.tensor([0.0, 1.0, 2.0])
+    v = cmp(tensor([0, np.nan, 3]), torch.tensor([0.0, 2.0, 3.0]), args=[x])
+    assert "x = 0" not in v.message and "NaN comes from 0/0" in v.message
+
+
+def test_a_notebook_variable_with_inf_has_no_inputs_to_blame_but_still_gets_a_cause() -> None:
+    v = cmp(tensor(np.inf, np.float64), torch.tensor(9.56), args=[], arg_names=[])
+    assert v.message.startswith("is wrong: expected 9.56, got inf.")
+    assert "add logs instead of multiplying" in v.message
 
 
 def test_nan_or_inf_that_the_reference_has_too_is_right() -> None:
@@ -203,6 +236,18 @@ def test_the_library_that_was_asked_for_gets_no_note() -> None:
     assert cmp(ndarray([1, 2, 3]), array="numpy").note == ""
 
 
+def test_a_numpy_assignment_says_array_and_a_torch_one_tensor() -> None:
+    big = [torch.linspace(-1, 4, 100)]
+    for array, word, other in (("numpy", "array", "tensor"), ("torch", "tensor", "array")):
+        wrong_scalar = cmp(tensor(3.0), torch.tensor(2.0), args=big, array=array)
+        assert f"x=<{word} of shape (100,) in [-1, 4]>" in wrong_scalar.message
+        assert other not in wrong_scalar.message
+        unbroadcastable = cmp(tensor([1, 2, 4]), args=[torch.zeros(2, 5)], array=array)
+        assert f"x=<{word} of shape (2, 5)> → expected 3, got 4" in unbroadcastable.message
+        assert cmp(Value(kind="none"), array=array).message.endswith(f"expected {'an' if word == 'array' else 'a'} {word}")
+        assert cmp(tensor([1, 2]), GRADS, args=[], array=array).message.endswith(f"expected a tuple of 2 {word}s")
+
+
 def test_the_other_library_with_wrong_values_still_fails() -> None:
     v = cmp(ndarray([1, 2, 4]), array="torch")
     assert not v.passed and "expected 3, got 4" in v.message
@@ -238,6 +283,12 @@ def test_only_a_few_examples_are_listed_and_the_rest_counted() -> None:
     assert v.message.count("→") == MAX_EXAMPLES
     assert f"(and {n - MAX_EXAMPLES} more)" in v.message
     assert "x=0 → expected 0, got 1" in v.message  # the first wrong elements are the ones shown
+
+
+def test_a_wrong_scalar_without_inputs_has_no_empty_label() -> None:
+    """A notebook variable (the `state` kind) is compared with no inputs: no 'a wrong value for : ...'."""
+    v = cmp(tensor(0.7), torch.tensor(0.5), args=[], arg_names=[])
+    assert v.message == "is wrong: expected 0.5, got 0.7."
 
 
 def test_a_wrong_scalar_lists_the_inputs_it_was_called_with() -> None:

@@ -257,8 +257,8 @@ def test_markdown_report_feedback_events_and_titles_are_inert(attack: str, fmt: 
     out = render(res, fmt)
     if fmt == "markdown":
         title = terminal(attack, one_line=True).strip()
-        _assert_inert(out, ["Activations: 3 / 4", "While running your notebook", "What to fix",
-                            f"{title} (1 / 2, partial)"], items=1)
+        _assert_inert(out, ["Activations: 3 / 4", "While running your notebook", "Notes", "What to fix",
+                            f"{title} (1 / 2, partial)"], items=2)  # the passed question's note is an item of Notes
         assert not re.search(r"^\s{0,3}#", out.split("## What to fix")[1].split("\n", 3)[3], re.MULTILINE)
     elif fmt == "html":
         page = _Html(out)
