@@ -159,9 +159,12 @@ def printed_optimum():
 def plot_likelihoods():
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(1, 2, figsize=(7, 3))
-    ax[0].plot(beta_1_vals(), likelihoods())
-    ax[0].set_title("likelihood (reference)")
-    ax[1].plot(beta_1_vals(), nlls())
-    ax[1].set_title("negative log likelihood (reference)")
+    # as the notebook draws it: the likelihood on the left axis, the NLL on a twin right axis
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(beta_1_vals(), likelihoods(), color="tab:red")
+    ax.set_xlabel("beta_1[0]")
+    ax.set_ylabel("likelihood (reference)", color="tab:red")
+    twin = ax.twinx()
+    twin.plot(beta_1_vals(), nlls(), color="tab:blue")
+    twin.set_ylabel("negative log likelihood (reference)", color="tab:blue")
     return fig

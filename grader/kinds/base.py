@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from grader.kernel.errors import KernelError
 from grader.kinds.cells import StarterCell, prompt_cells
+from grader.notebook.read import CellQuery, locate_cell
 from grader.results import FAILED, NOT_ATTEMPTED, PASSED, CellEvent
 from grader.spec.models import Assignment, QuestionBase
 
@@ -70,10 +71,14 @@ class CheckContext:
 
 @dataclass
 class Watch:
-    """Variables to read right after a cell whose source contains `marker` runs (the last such cell wins)."""
+    """Variables to read right after the cell `marker` locates runs (text: the last cell containing it)."""
 
-    marker: str
+    marker: str | CellQuery
     variables: list[str]
+
+    def cell(self, nb: nbformat.NotebookNode) -> int | None:
+        """Index of that cell in `nb`, found before anything runs (`grader.notebook.read.locate_cell`)."""
+        return locate_cell(nb, self.marker).index
 
 
 @dataclass
@@ -82,7 +87,7 @@ class Attempt:
     course cell whose TODO lines are the exercise, and whether a starter-code pass still counts."""
 
     names: list[str] = field(default_factory=list)
-    cell: str | None = None       # marker of a cell that is the exercise: unchanged from the starter = not attempted
+    cell: str | CellQuery | None = None  # the cell that is the exercise: unchanged from the starter = not attempted
     required: bool = False        # even all checks passing earns nothing while the code is the starter's
 
 

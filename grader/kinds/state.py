@@ -5,6 +5,10 @@ Course notebooks (the Understanding Deep Learning ones, for instance) put some e
 grader reads the variable right after that cell runs (a later cell may overwrite it) and
 compares it, outside the kernel, with what the instructor's reference computes for the same
 cell. `output` questions read what a cell printed.
+
+The cell is found by what its code does (a state question's cell assigns its variable; `cell:`
+adds the rest, e.g. inside a loop, next to `momentum`), with the `after:` text as a hint: students
+edit and delete the TODO comments. A cell that cannot be told is flagged for review, not scored 0.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import re
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from grader import results as R
 from grader.kernel.errors import KernelError
@@ -25,27 +29,42 @@ from grader.kinds.base import (
     QuestionOutcome,
     Watch,
 )
+from grader.kinds.cells import CellShape, cell_query
 from grader.kinds.compare import compare
 from grader.kinds.references import evaluate_reference, reference_module
 from grader.kinds.registry import register
-from grader.notebook.read import last_code_cell
+from grader.notebook.read import CellQuery, Located, locate_cell
 from grader.spec.models import QuestionBase, Tolerance
 
 
 class _CellQuestion(QuestionBase):
-    after: str  # text of the cell that builds the value, e.g. "grad_path1 = adam("
+    after: str | None = None  # text the cell usually contains, e.g. "grad_path1 = adam(": a hint, see `cell`
+    cell: CellShape | None = None  # what the cell's code does, which finds it when the text was edited away
     reference: str  # expression over `ref` (the assignment's reference.py), e.g. "ref.adam_path1()"
     tolerance: Tolerance = Field(default_factory=Tolerance)
     depends: list[str] = Field(default_factory=list)  # the student functions the cell calls (for "not attempted")
     todo_in_cell: bool = False  # the exercise is lines inside this cell: unchanged from the starter = not attempted
 
+    @model_validator(mode="after")
+    def _findable(self) -> _CellQuestion:
+        if not (self.after or self.locator().structural):
+            raise ValueError("give `after:` (text the cell contains) or `cell:` (what its code does)")
+        return self
+
     def check_names(self) -> list[str]:
         return ["value"]
+
+    def locator(self) -> CellQuery:
+        """How to find the question's cell in a notebook (`grader.notebook.read.locate_cell`)."""
+        return cell_query(self.after, self.cell)
 
 
 class StateQuestion(_CellQuestion):
     kind: Literal["state"] = "state"
     variable: str
+
+    def locator(self) -> CellQuery:
+        return cell_query(self.after, self.cell, [self.variable])  # the cell that builds it assigns it
 
 
 class OutputQuestion(_CellQuestion):
@@ -60,13 +79,28 @@ def missing(q: _CellQuestion, why: str, status: str = R.MISSING) -> QuestionOutc
     return QuestionOutcome([CheckOutcome("value", False, status=status)], status=status, feedback=why)
 
 
+def not_located(q: QuestionBase, found: Located, what: str) -> QuestionOutcome:
+    """The cell could not be told from the others: a TA should look; the student is not scored 0 for it."""
+    return QuestionOutcome([CheckOutcome(n, False, status=R.UNDECIDED) for n in q.check_names()], status=R.UNDECIDED,
+                           needs_review=True, feedback=(f"Could not locate {what}: {found.note}. "
+                                                        "Flagged for review: a TA will find the cell by hand."))
+
+
+def _failed(checks: list[CheckOutcome], found: Located, text: str = "", status: str | None = None) -> QuestionOutcome:
+    """A wrong value, saying how its cell was found when that was not by its hint; a cell found by its
+    text alone, whose code does not do what the question expects, goes to a TA as well."""
+    review = "" if found.trusted else "Flagged for review."
+    return QuestionOutcome(checks, status=status, feedback=" ".join(filter(None, [text, found.note, review])),
+                           needs_review=not found.trusted)
+
+
 class CellKind(QuestionKind):
     """What the kinds that look at a course's own cell share: in the released starter that cell is
     the course's (only the prompt is the grader's), and it is attempted when the functions it
     calls, or its TODO lines, are no longer the starter's."""
 
     def attempt(self, q: Any) -> Attempt:
-        return Attempt(list(q.depends), q.after if q.todo_in_cell else None)
+        return Attempt(list(q.depends), q.locator() if q.todo_in_cell else None)
 
 
 class StateKind(CellKind):
@@ -74,15 +108,16 @@ class StateKind(CellKind):
     model = StateQuestion
 
     def watches(self, q: StateQuestion) -> list[Watch]:
-        return [Watch(q.after, [q.variable])]
+        return [Watch(q.locator(), [q.variable])]
 
     def prepare(self, q: StateQuestion, assignment: Any) -> Any:
         return evaluate_reference(q.reference, q.id, reference_module(assignment))
 
     async def check(self, q: StateQuestion, expected: Any, ctx: CheckContext) -> QuestionOutcome:
-        index = last_code_cell(ctx.notebook, q.after)
+        found = locate_cell(ctx.notebook, q.locator())
+        index = found.index
         if index is None:
-            return missing(q, f"No cell containing `{q.after}` was found: it builds `{q.variable}`, which this question checks.")
+            return not_located(q, found, f"the cell that builds `{q.variable}`")
         snap = ctx.snapshots.get(q.id)
         error = cell_error(ctx, index)
         if snap is None or isinstance(snap[1], KernelError):
@@ -91,8 +126,9 @@ class StateKind(CellKind):
                                f"{': ' + error if error else why}.", R.ERROR)
         value = snap[1].get(q.variable)
         if value is None:
-            return missing(q, f"`{q.variable}` is not defined after cell {index + 1}"
-                               f"{' (the cell raised ' + error + ')' if error else ''}.")
+            return _failed([CheckOutcome("value", False, status=R.MISSING)], found,
+                           f"`{q.variable}` is not defined after cell {index + 1}"
+                           f"{' (the cell raised ' + error + ')' if error else ''}.", R.MISSING)
         verdict = compare(value, expected, rtol=q.tolerance.rtol, atol=q.tolerance.atol, arg_names=[], args=[],
                           array=ctx.assignment.array_library)
         if verdict.passed:
@@ -100,7 +136,7 @@ class StateKind(CellKind):
         text = f"`{q.variable}` after cell {index + 1} {verdict.message}"
         if error:
             text += f" The cell raised {error}."
-        return QuestionOutcome([CheckOutcome("value", False, feedback=text)])
+        return _failed([CheckOutcome("value", False, feedback=text)], found)
 
 
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")  # not the 1 of beta_1
@@ -116,9 +152,10 @@ class OutputKind(CellKind):
         return np.atleast_1d(np.asarray(evaluate_reference(q.reference, q.id, reference_module(assignment)), dtype=np.float64))
 
     async def check(self, q: OutputQuestion, expected: Any, ctx: CheckContext) -> QuestionOutcome:
-        index = last_code_cell(ctx.notebook, q.after)
+        found = locate_cell(ctx.notebook, q.locator())
+        index = found.index
         if index is None:
-            return missing(q, f"No cell containing `{q.after}` was found.")
+            return not_located(q, found, "the cell whose printed numbers this question checks")
         cell = ctx.notebook.cells[index]
         text = "".join(o.get("text", "") for o in cell.get("outputs", [])  # what it printed, not figures' reprs
                        if o.get("output_type") == "stream" and o.get("name") == "stdout")
@@ -127,15 +164,15 @@ class OutputKind(CellKind):
         if len(numbers) < expected.size:
             error = cell_error(ctx, index)
             why = f"it raised {error}" if error else f"it printed {shown!r}" if shown else "it printed nothing"
-            return QuestionOutcome([CheckOutcome("value", False)], status=R.ERROR if error else None,
-                                   feedback=f"Cell {index + 1} should print {expected.size} number(s); {why}.")
+            return _failed([CheckOutcome("value", False)], found, f"Cell {index + 1} should print "
+                           f"{expected.size} number(s); {why}.", R.ERROR if error else None)
         got = np.asarray(numbers[-expected.size:])
         ok = np.isclose(got, expected, rtol=q.tolerance.rtol, atol=q.tolerance.atol)
         if ok.all():
             return QuestionOutcome([CheckOutcome("value", True)])
         k = int(np.argmin(ok))
-        return QuestionOutcome([CheckOutcome("value", False, feedback=(
-            f"Cell {index + 1} printed {shown!r}: value {k + 1} is {got[k]:.6g}, expected {expected[k]:.6g}."))])
+        return _failed([CheckOutcome("value", False)], found, f"Cell {index + 1} printed {shown!r}: "
+                       f"value {k + 1} is {got[k]:.6g}, expected {expected[k]:.6g}.")
 
 
 register(StateKind())

@@ -14,10 +14,14 @@ from dataclasses import dataclass
 
 import nbformat
 
-_MARKER = re.compile(r"\*{0,2}\s*your\s+(solution|answer)\s*:?\s*\*{0,2}\s*:?", re.I)
-_EXERCISE = re.compile(r"^\s*(\*\*|__)?\s*(exercise|question|task|problem)\s*\d", re.I | re.M)
-_HEADING = re.compile(r"^\s*#{1,6}\s", re.M)
+_MARKER = re.compile(r"\*{0,2}\s*your\s+(solution|answer)\s*:?\s*\*{0,2}\s*:?", re.IGNORECASE)
+_EXERCISE = re.compile(r"^\s*(\*\*|__)?\s*(exercise|question|task|problem)\s*\d", re.IGNORECASE | re.MULTILINE)
+_HEADING = re.compile(r"^\s*#{1,6}\s", re.MULTILINE)
 _MATH = re.compile(r"\$|\\\[|\\begin\{|\\frac|[σ≤≥²]")
+# The starter's "YOUR ANSWER HERE", and a hint in brackets after it: "(write your derivation in LaTeX
+# math, e.g. $$f'(x) = ...$$)". The hint's example is not the student's answer.
+_PLACEHOLDER = re.compile(r"\b(your\s+(answer|solution)\s+(goes\s+)?here)\b\s*[:.\-–—]?\s*", re.IGNORECASE)
+_HINT = re.compile(r"e\.\s?g\.|\bfor\s+example\b|\.\.\.|\\[lc]?dots\b|…|^\s*(write|use|enter|type|give|show|derive)\b", re.IGNORECASE)
 
 
 @dataclass
@@ -25,6 +29,34 @@ class AnswerRegion:
     text: str
     cells: list[int]
     how: str  # "tag" | "prompt" | "fuzzy prompt"
+
+
+def _closing(text: str, start: int) -> int | None:
+    """Index just past the bracket that closes the one at `start` (brackets nest), or None."""
+    depth = 0
+    for i in range(start, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[i], 0)
+        if depth == 0:
+            return i + 1
+    return None
+
+
+def without_placeholder_hints(text: str) -> str:
+    """`text` with the hint that follows a "YOUR ANSWER HERE" placeholder removed, so an example in
+    it (`$$f'(x) = ...$$`) is not read as the answer. The placeholder phrase itself stays: it tells
+    the checker the cell was left as the starter had it."""
+    out, pos = [], 0
+    for m in _PLACEHOLDER.finditer(text):
+        if m.start() < pos:
+            continue
+        end = m.end()
+        if text.startswith("(", end):
+            close = _closing(text, end)
+            if close is not None and _HINT.search(text[end + 1:close - 1]):
+                end = close
+        out += [text[pos:m.start()], m.group(1), " " if end < len(text) else ""]
+        pos = end
+    return "".join(out) + text[pos:]
 
 
 def normalise(text: str) -> str:
@@ -60,7 +92,7 @@ def _region_after(nb: nbformat.NotebookNode, index: int, prompt: str, other_prom
             break
         parts.append(c.source)
         cells.append(j)
-    return AnswerRegion("\n\n".join(parts), cells, "prompt")
+    return AnswerRegion(without_placeholder_hints("\n\n".join(parts)), cells, "prompt")
 
 
 def _in_section(nb: nbformat.NotebookNode, index: int, section: str) -> bool:
@@ -85,7 +117,7 @@ def find_answer(
     if tag:
         tagged = [i for i, c in enumerate(nb.cells) if tag in c.get("metadata", {}).get("tags", []) and c.cell_type != "code"]
         if tagged:
-            return AnswerRegion("\n\n".join(nb.cells[i].source for i in tagged), tagged, "tag")
+            return AnswerRegion(without_placeholder_hints("\n\n".join(nb.cells[i].source for i in tagged)), tagged, "tag")
     if not prompt:
         return None
     want = normalise(prompt)

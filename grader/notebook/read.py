@@ -12,14 +12,24 @@ Limits on what a notebook may be (module constants):
 
 Both structural limits are checked before `json.loads` by one scan of the text's tokens that
 skips over string contents (a regex, so a 1 MiB notebook takes a few milliseconds).
+
+Course notebooks put exercises inside their own cells (a `TODO` line in a loop). `locate_cell`
+finds such a cell by what its code does (`CellQuery`: the names it assigns, inside a loop or not,
+the functions it calls), with the text it usually contains only as a hint, because students edit
+or delete those comments; when the code alone cannot tell which cell is meant it says why instead
+of guessing.
 """
 
 from __future__ import annotations
 
+import ast
 import functools
 import json
 import re
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import nbformat
 
@@ -134,7 +144,217 @@ def headings(nb: nbformat.NotebookNode) -> list[str]:
     return out
 
 
+# --------------------------------------------------------------------------- a course's own cells
+
+_SPACE = re.compile(r"\s+")
+
+
+def _squash(text: str) -> str:
+    return _SPACE.sub("", text)
+
+
+def _contains(source: str, hint: str) -> bool:
+    """`hint` occurs in `source`, spacing aside (`sig_z=sigmoid(z)` still has `sig_z = sigmoid(z)`)."""
+    return hint in source or bool(hint.strip()) and _squash(hint) in _squash(source)
+
+
 def last_code_cell(nb: nbformat.NotebookNode, marker: str) -> int | None:
-    """Index of the last code cell whose source contains `marker` (where a course's cell is found)."""
-    hits = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and marker in c.source]
+    """Index of the last code cell whose source contains `marker`, spacing aside. Text only: prefer
+    `locate_cell`, which finds a cell by what its code does when the text was edited away."""
+    hits = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and _contains(c.source, marker)]
     return hits[-1] if hits else None
+
+
+def parse_code(source: str) -> ast.Module | None:
+    """A code cell's syntax tree, IPython magics and shell lines blanked; None when it does not parse.
+    Its own warnings ('\\p' in a non-raw string) are not the grader's."""
+    source = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+
+
+@dataclass(frozen=True)
+class CellFacts:
+    """What a cell's top-level code does (the bodies of its functions and classes run later, if at all)."""
+
+    assigned: frozenset[str]          # names bound or written into (`x = ...`, `x[i] = ...`, `for x in`)
+    assigned_in_loop: frozenset[str]  # ... inside a `for` or `while` body
+    called: frozenset[str]            # called functions, as written (`np.exp`) and by their last name (`exp`)
+    used: frozenset[str]              # names read
+
+
+def _targets(node: ast.AST) -> list[ast.expr]:
+    if isinstance(node, ast.Assign):
+        return node.targets
+    if isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.NamedExpr)):
+        return [node.target]
+    if isinstance(node, ast.withitem) and node.optional_vars is not None:
+        return [node.optional_vars]
+    return []
+
+
+def _roots(target: ast.expr) -> list[str]:
+    """The names an assignment target writes: `x`, `x[i]`, `x.a`, `(a, *b)` -> x, x, x, a and b."""
+    while isinstance(target, (ast.Subscript, ast.Attribute, ast.Starred)):
+        target = target.value
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [n for e in target.elts for n in _roots(e)]
+    return [target.id] if isinstance(target, ast.Name) else []
+
+
+def _dotted(node: ast.expr) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    return ".".join([node.id, *reversed(parts)])
+
+
+@functools.lru_cache(maxsize=256)  # each question looks at every cell, before and after the run
+def cell_facts(source: str) -> CellFacts | None:
+    """The facts of one code cell's source; None when it does not parse. Walked without recursion, so
+    no nesting a student can write overflows the stack."""
+    tree = parse_code(source)
+    if tree is None:
+        return None
+    assigned: set[str] = set()
+    in_loop: set[str] = set()
+    called: set[str] = set()
+    used: set[str] = set()
+    stack: list[tuple[ast.AST, bool]] = [(node, False) for node in tree.body]
+    while stack:
+        node, looping = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        for target in _targets(node):
+            names = _roots(target)
+            assigned.update(names)
+            if looping:
+                in_loop.update(names)
+        if isinstance(node, ast.Call):
+            name = _dotted(node.func)
+            if name:
+                called.update({name, name.rpartition(".")[2]})
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            used.add(node.id)
+        inner = looping or isinstance(node, (ast.For, ast.AsyncFor, ast.While))
+        stack.extend((child, inner) for child in ast.iter_child_nodes(node))
+    return CellFacts(frozenset(assigned), frozenset(in_loop), frozenset(called), frozenset(used))
+
+
+def _names(names: tuple[str, ...]) -> str:
+    quoted = [f"`{n}`" for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+@dataclass(frozen=True)
+class CellQuery:
+    """Which code cell a question reads: by what its code does, with the text it usually contains as a hint.
+
+    Students edit TODO comments ("# Done -- ..."), delete them, reformat lines, split and move cells,
+    so the hint is never required. The cell must do what `assigns`, `in_loop`, `calls` and `uses` say;
+    among the cells that do, one containing the hint wins, else the only one, else the `nth` of them
+    (1-based, negative from the end) when there are `of` of them as in the starter. A query with no
+    structure is the hint alone (the last cell containing it)."""
+
+    hint: str | None = None
+    assigns: tuple[str, ...] = ()  # names the cell assigns (or writes into: `x[i] = ...`)
+    in_loop: bool = False          # ... inside a for/while loop
+    calls: tuple[str, ...] = ()    # functions it calls (`np.exp` or `exp`)
+    uses: tuple[str, ...] = ()     # names it reads (`sigmoid` passed as an argument)
+    nth: int | None = None
+    of: int | None = None
+
+    @property
+    def structural(self) -> bool:
+        return bool(self.assigns or self.calls or self.uses)
+
+    def fits(self, facts: CellFacts | None) -> bool:
+        if facts is None or not self.structural:
+            return False
+        assigned = facts.assigned_in_loop if self.in_loop else facts.assigned
+        return (set(self.assigns) <= assigned and set(self.calls) <= facts.called
+                and set(self.uses) <= facts.used)
+
+    def shape(self) -> str:
+        """What the cell does, as a participle phrase: "assigning `p` inside a loop, calling `f`"."""
+        parts = []
+        if self.assigns:
+            parts.append(f"assigning {_names(self.assigns)}{' inside a loop' if self.in_loop else ''}")
+        if self.calls:
+            parts.append(f"calling {_names(self.calls)}")
+        if self.uses:
+            parts.append(f"using {_names(self.uses)}")
+        return ", ".join(parts)
+
+    def describe(self) -> str:
+        """The cell, as feedback names it."""
+        if not self.structural:
+            return f"the cell containing `{self.hint}`"
+        hint = f" (the one with `{self.hint}`)" if self.hint else ""
+        return f"the cell {self.shape()}{hint}"
+
+
+def as_query(where: str | CellQuery) -> CellQuery:
+    """A text marker is a query by hint alone."""
+    return CellQuery(hint=where) if isinstance(where, str) else where
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where `locate_cell` found the cell, how, and what to tell the student about it (or why not)."""
+
+    index: int | None
+    how: Literal["hint", "structure", "position", "hint only", "not found"]
+    note: str = ""
+
+    @property
+    def trusted(self) -> bool:
+        """Found by the hint on a cell that does what the query says, or by what the code does."""
+        return self.how in ("hint", "structure", "position")
+
+
+def locate_cell(nb: nbformat.NotebookNode, where: str | CellQuery) -> Located:
+    """The code cell `where` describes (see `CellQuery`), or why it cannot be told: never a guess
+    between several cells that fit equally well."""
+    q = as_query(where)
+    code = [(i, c.source) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    hinted = [i for i, src in code if q.hint and _contains(src, q.hint)]
+    if not q.structural:
+        if hinted:
+            return Located(hinted[-1], "hint")
+        return Located(None, "not found", f"no code cell contains `{q.hint}`")
+    fitting = [i for i, src in code if q.fits(cell_facts(src))]
+    both = [i for i in hinted if i in fitting]
+    if both:
+        return Located(both[-1], "hint")
+    cells = ", ".join(str(i + 1) for i in fitting)
+    if q.nth is not None and (q.of is None or len(fitting) == q.of):
+        k = q.nth - 1 if q.nth > 0 else len(fitting) + q.nth
+        if 0 <= k < len(fitting):
+            return Located(fitting[k], "position", f"cell {fitting[k] + 1} was taken as the one this question reads: "
+                           f"the {_ordinal(k + 1)} of the {len(fitting)} cells {q.shape()} (cells {cells}).")
+    elif q.nth is None and len(fitting) == 1:
+        return Located(fitting[0], "structure",
+                       f"cell {fitting[0] + 1} was taken as the one this question reads: the only cell {q.shape()}.")
+    if hinted:
+        return Located(hinted[-1], "hint only",
+                       f"cell {hinted[-1] + 1} contains `{q.hint}`, but it is not a cell {q.shape()}.")
+    hint = f", and none contains `{q.hint}`" if q.hint else ""
+    if not fitting:
+        why = f"no code cell was found {q.shape()}" + (f", nor one containing `{q.hint}`" if q.hint else "")
+    elif q.of is not None and len(fitting) != q.of:
+        why = f"there are {len(fitting)} cells {q.shape()} (cells {cells}; the starter has {q.of}){hint}"
+    else:
+        why = f"there are {len(fitting)} cells {q.shape()} (cells {cells}){hint}"
+    return Located(None, "not found", why)

@@ -3,7 +3,8 @@
 `check_files`: the schema, the rubric, and every question prepared as for grading (probe
 inputs drawn, torch references computed, expected LaTeX parsed), so a typo in a reference is
 found here rather than in the middle of a batch. `prove`: the solution notebook scores full
-marks and the released starter scores zero without any grader error.
+marks, and the released starter scores zero with every question `not_attempted` or `no_answer`
+(a stub or placeholder the grader reads as an attempt would mark a blank as a wrong answer).
 """
 
 from __future__ import annotations
@@ -46,11 +47,12 @@ class Proof:
 
 
 _GRADER_TROUBLE = {R.UNDECIDED}
+_BLANK = {R.NOT_ATTEMPTED, R.NO_ANSWER}  # what every question of an untouched starter must come out as
 
 
 def prove(bundle: AssignmentBundle, limits: Limits | None = None) -> Proof:
-    """Grade the solution (must be full marks) and the released starter (must be zero, and
-    every question must say why with a student-facing status, not a grader error)."""
+    """Grade the solution (must be full marks) and the released starter (must be zero, every
+    question `not_attempted` or `no_answer`, none up for review). One problem line per question."""
     assignment, rubric = bundle.assignment, bundle.rubric
     problems: list[str] = []
     solution = None
@@ -71,8 +73,12 @@ def prove(bundle: AssignmentBundle, limits: Limits | None = None) -> Proof:
             starter.write_text(starter_text(assignment), encoding="utf-8")
         result = grade_notebook(starter, assignment, rubric, limits)
     for q in result.questions:
+        first = q.feedback.splitlines()[0] if q.feedback else ""
         if q.score:
             problems.append(f"the unsolved starter earns points on {q.id}")
-        if q.status in _GRADER_TROUBLE or q.needs_review:
-            problems.append(f"the unsolved starter puts {q.id} up for review ({q.status}): {q.feedback.splitlines()[0] if q.feedback else ''}")
+        elif q.status in _GRADER_TROUBLE or q.needs_review:
+            problems.append(f"the unsolved starter puts {q.id} up for review ({q.status}): {first}")
+        elif q.status not in _BLANK:
+            problems.append(f"the unsolved starter's {q.id} is graded as an attempt ({q.status}, not "
+                            f"not_attempted or no_answer): {first}")
     return Proof(solution, (result.score, result.max_score), problems)

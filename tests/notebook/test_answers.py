@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from grader.kinds.cells import ANSWER_PLACEHOLDER
 from grader.notebook.answers import find_answer
+from grader.symbolic import check_answer
 
 PROMPT = "Calculate the derivative of ReLU"
 OTHER = "calculate the derivative with respect to"
@@ -55,3 +57,22 @@ def test_reworded_prompt_is_found_fuzzily() -> None:
 
 def test_missing_prompt_returns_none() -> None:
     assert find_answer(nb(new_markdown_cell("nothing here")), prompt=PROMPT) is None
+
+
+def _graded(text: str, target: str | None = "f'(x)") -> str:
+    """What the written-answer checker makes of the answer `find_answer` reads from a tagged cell."""
+    book = nb(new_markdown_cell(PROMPT), new_markdown_cell(text, metadata={"tags": ["q"]}))
+    return check_answer(find_answer(book, tag="q", prompt=PROMPT).text, "9*x**2 - 4*x + 5", target=target).status
+
+
+def test_release_placeholder_and_its_example_are_no_answer() -> None:
+    assert "$$" in ANSWER_PLACEHOLDER  # the example that used to be read as an answer
+    assert _graded(ANSWER_PLACEHOLDER) == "no_answer"
+    assert _graded(ANSWER_PLACEHOLDER, target=None) == "no_answer"  # read as the answer `...` once, so `wrong`
+    assert _graded("YOUR ANSWER HERE (write your derivation in LaTeX math)") == "no_answer"  # the seed's starter
+
+
+def test_an_answer_written_beside_the_placeholder_is_still_read() -> None:
+    assert _graded(f"{ANSWER_PLACEHOLDER}\n\n$$f'(x) = 9x^2 - 4x + 5$$") == "correct"
+    assert _graded("YOUR ANSWER HERE: $$f'(x) = 9x^2 - 4x + 5$$") == "correct"
+    assert _graded("YOUR ANSWER HERE ($$f'(x) = 9x^2 - 4x + 5$$)") == "correct"  # brackets without a hint: kept

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, grade, run_cli
 
 from grader.kinds import load_assignment
 from grader.spec.find import resolve_assignment
@@ -83,3 +83,18 @@ def test_validate_fails_when_the_solution_loses_points(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "the solution loses points on mse_grad_w" in proc.stderr
     assert proc.stdout.startswith("FAIL autograd:")
+
+
+@pytest.mark.notebook
+def test_released_starter_is_entirely_blank(tmp_path: Path) -> None:
+    """What `grade release` writes grades as not attempted everywhere: its placeholder (with an example
+    `$$f'(x) = ...$$` in it) is no answer, its stubs are not wrong answers."""
+    a = load_assignment(resolve_assignment("losses"))
+    path = tmp_path / "starter.ipynb"
+    path.write_text(starter_text(a), encoding="utf-8")
+    result = grade(path, "losses")
+    assert result.score == 0 and not result.needs_review
+    written = [q for q in result.questions if q.kind == "symbolic"]
+    assert written and all(q.status == "no_answer" and "placeholder" in q.feedback for q in written), \
+        {q.id: (q.status, q.feedback) for q in written}
+    assert all(q.status == "not_attempted" for q in result.questions if q.kind != "symbolic")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import nbformat
 import pytest
 from conftest import ROOT, run_cli
 
@@ -69,3 +70,27 @@ def test_bad_new_fields_are_one_line_naming_the_place(tmp_path: Path, name: str,
     proc = run_cli("validate", "--no-run", str(tmp_path / f"{name}.yaml"))
     assert proc.returncode == 2, proc.stdout
     assert needle in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+STARTER = ROOT / "examples" / "derivatives_activations_starter.ipynb"
+
+
+@pytest.mark.notebook
+def test_a_starter_whose_answer_reads_as_an_attempt_fails(tmp_path: Path) -> None:
+    """A written answer the grader reads as an attempt: 0 points (a known mistake), yet not `no_answer`,
+    so students who leave it would be told they made that mistake."""
+    nb = nbformat.read(STARTER, as_version=4)
+    cells = [c for c in nb.cells if "f_prime_symbolic" in c.metadata.get("tags", [])]
+    assert len(cells) == 1
+    cells[0].source = "YOUR ANSWER HERE, for example $$f'(x) = 9x^2 - 4x$$"
+    nbformat.write(nb, tmp_path / "starter.ipynb")
+    solution = ROOT / "examples" / "derivatives_activations_solved.ipynb"
+    text = SEED_YAML.replace("solution: ../examples/derivatives_activations_solved.ipynb",
+                             f"solution: {solution}\nstarter: starter.ipynb")
+    assert "starter: starter.ipynb" in text
+    (tmp_path / "seed.yaml").write_text(text)
+    proc = run_cli("validate", str(tmp_path / "seed.yaml"))
+    assert proc.returncode == 2, proc.stdout
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "the unsolved starter's f_prime_symbolic is graded as an attempt (failed" in lines[0], proc.stderr
+    assert proc.stdout.startswith("FAIL derivatives-activations:") and "starter 0/20" in proc.stdout

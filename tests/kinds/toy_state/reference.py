@@ -28,3 +28,26 @@ def figure():
     fig, ax = plt.subplots()
     ax.plot(path())
     return fig
+
+
+# ---- tests/kinds/test_state.py's LOOPS spec: two loop cells of the same shape, then a print
+
+def _loop(step):
+    q = np.zeros(5)
+    m = 0.0
+    for i in range(1, 5):
+        m = 0.5 * m + step
+        q[i] = q[i - 1] + m
+    return q
+
+
+def first_loop():
+    return _loop(1.0)
+
+
+def second_loop():
+    return _loop(2.0)
+
+
+def printed_total():
+    return [second_loop().sum()]
