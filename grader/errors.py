@@ -10,3 +10,12 @@ class GraderInputError(Exception):
 
 class SpecError(GraderInputError):
     """An assignment or rubric file that does not match its schema."""
+
+
+class NotGraded(Exception):
+    """The grader itself failed on a submission twice (a kernel that would not start, an internal
+    error): no verdict exists, so no score is recorded; `reason` says what failed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -12,7 +12,7 @@ import sys
 from typing import Callable
 
 from grader.version import __version__
-from grader.errors import GraderInputError
+from grader.errors import GraderInputError, NotGraded
 from grader.interrupt import Interrupted
 
 # verb -> module under grader.cli exposing add_arguments(parser) and run(args) -> int
@@ -64,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     except GraderInputError as e:
         print(f"grade: error: {e}", file=sys.stderr)
         return EXIT_INPUT
+    except NotGraded as e:
+        print(f"grade: not graded: the grader failed twice ({e.reason}); this is not a verdict on the notebook",
+              file=sys.stderr)
+        return EXIT_INTERNAL
     except Interrupted as e:
         print("grade: interrupted; nothing in flight was recorded", file=sys.stderr)
         return 128 + e.signum

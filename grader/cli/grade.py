@@ -9,10 +9,12 @@ examples:
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from grader.cli.limits import add_limit_arguments, limits_from
 from grader.cli.output import write_output
+from grader.errors import NotGraded
 from grader.grading.pipeline import grade_notebook
 from grader.kinds import load_assignment
 from grader.report import formats, render
@@ -32,7 +34,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     limits = limits_from(args)
     assignment = load_assignment(resolve_assignment(args.assignment)) if args.assignment else None
-    result = grade_notebook(args.notebook, assignment, limits=limits)
+    try:
+        result = grade_notebook(args.notebook, assignment, limits=limits)
+    except NotGraded as e:
+        if args.format == "json":  # a report a pipeline can read: no score, and why
+            write_output(json.dumps({"notebook": args.notebook, "status": "not_graded", "score": None,
+                                     "max_score": None, "needs_review": True, "reason": e.reason}, indent=2) + "\n",
+                         args.output)
+        raise
     if args.format != "text" and result.assignment_source != "given":
         print(f"grade: assignment {result.assignment} chosen {result.assignment_source}", file=sys.stderr)
     to_terminal = not args.output and sys.stdout.isatty()

@@ -16,8 +16,10 @@ import nbformat
 
 from grader.version import __version__
 from grader import interrupt
+from grader.errors import GraderInputError, NotGraded
+from grader.interrupt import Interrupted
 from grader import results as R
-from grader.grading.attempt import mark_unattempted
+from grader.grading.attempt import flag_for_review, mark_unattempted
 from grader.grading.choose import choose_assignment
 from grader.grading.score import score_question
 from grader.kernel.errors import KernelError
@@ -48,18 +50,18 @@ async def _check(kind: QuestionKind, q: QuestionBase, prepared: Any, ctx: CheckC
                                status=R.UNDECIDED, feedback=note, needs_review=True)
 
 
-def _watcher(assignment: Assignment, kinds: dict[str, QuestionKind], prober: Prober,
-             snapshots: dict[str, Any]) -> Callable[[int, nbformat.NotebookNode], Awaitable[None]] | None:
+def _watcher(assignment: Assignment, kinds: dict[str, QuestionKind], prober: Prober, snapshots: dict[str, Any],
+             nb: nbformat.NotebookNode) -> Callable[[int, nbformat.NotebookNode], Awaitable[None]] | None:
     """Read the variables that state questions watch, right after the cell that builds them.
 
     A snapshot is (cell index, values), or (cell index, the KernelError that stopped the read)."""
-    watches = [(q.id, w) for q in assignment.questions for w in kinds[q.id].watches(q)]
+    watches = [(q.id, w, w.cell(nb)) for q in assignment.questions for w in kinds[q.id].watches(q)]
     if not watches:
         return None
 
     async def after_cell(index: int, cell: nbformat.NotebookNode) -> None:
-        for qid, w in watches:
-            if w.marker in cell.source:
+        for qid, w, at in watches:
+            if index == at:
                 try:
                     snapshots[qid] = (index, await prober.read(w.variables))
                 except KernelError as e:
@@ -74,6 +76,26 @@ async def grade_notebook_async(
     rubric: Rubric | None = None,
     limits: Limits | None = None,
 ) -> GradeResult:
+    """Grade one notebook. A grading that fails for the grader's own reason (a kernel that would
+    not start on a loaded machine, an internal error) is tried once more; a second failure raises
+    NotGraded: no verdict, so never a score. Unusable input raises GraderInputError at once."""
+    try:
+        return await _grade_once(notebook, assignment, rubric, limits)
+    except (GraderInputError, Interrupted):
+        raise
+    except Exception:  # noqa: BLE001 - not the student's doing: once more
+        interrupt.check()
+    try:
+        return await _grade_once(notebook, assignment, rubric, limits)
+    except (GraderInputError, Interrupted):
+        raise
+    except Exception as e:  # noqa: BLE001
+        interrupt.check()
+        raise NotGraded(f"{type(e).__name__}: {e}") from e
+
+
+async def _grade_once(notebook: str | Path, assignment: Assignment | None, rubric: Rubric | None,
+                      limits: Limits | None) -> GradeResult:
     t0 = time.perf_counter()
     nb = read_notebook(notebook)
     how = "given"
@@ -94,7 +116,7 @@ async def grade_notebook_async(
         await start
         timings["kernel_start"] = time.perf_counter() - t0
         snapshots: dict[str, Any] = {}
-        run = asyncio.create_task(session.run_notebook(nb, _watcher(assignment, kinds, Prober(session), snapshots)))
+        run = asyncio.create_task(session.run_notebook(nb, _watcher(assignment, kinds, Prober(session), snapshots, nb)))
         await asyncio.sleep(0)  # let the first cell go out before the grader busies itself
         # Written answers need no kernel: check them while the notebook runs.
         offline = CheckContext(nb, assignment, None, [])
@@ -113,6 +135,7 @@ async def grade_notebook_async(
     finally:
         await session.close()
     mark_unattempted(assignment, nb, outcomes)
+    flag_for_review(assignment, nb, outcomes)
     questions = [score_question(q, outcomes[q.id], rubric) for q in assignment.questions]
     timings["total"] = time.perf_counter() - t0
     return GradeResult(

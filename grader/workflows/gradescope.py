@@ -57,8 +57,12 @@ fi
 err="$("$GRADE" "${notebooks[0]}" --assignment "$HERE/assignment.yaml" --format gradescope \\
         -o "$ROOT/results/results.json" 2>&1 >/dev/null)"
 status=$?
-if [ $status -ne 0 ]; then
+if [ $status -eq 2 ]; then  # the submission itself is unusable: tell the student what to fix
   fail "Your notebook could not be graded: ${err#grade: error: }"
+elif [ $status -ne 0 ]; then  # the grader failed or was stopped: a failed run staff see and rerun, never a 0
+  rm -f "$ROOT/results/results.json"
+  echo "$err" >&2
+  exit 1
 fi
 exit 0
 """

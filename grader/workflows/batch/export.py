@@ -20,12 +20,14 @@ def write_csv(gradebook: Gradebook, assignment: Assignment, out: Path) -> Path:
     ids = [q.id for q in assignment.questions]
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow([csv_cell(h) for h in ["student", "score", "max_score", "outcome", "needs_review", *ids]])
+    w.writerow([csv_cell(h) for h in ["student", "score", "max_score", "outcome", "needs_review", *ids, "reason"]])
     for row in gradebook.rows():
         per_q = {q["id"]: q["score"] for q in (row.result or {}).get("questions", [])}
+        # a submission that was not graded has an empty score (never a 0) and says why
         w.writerow([csv_cell(row.student), "" if row.score is None else f"{row.score:g}",
                     "" if row.max_score is None else f"{row.max_score:g}", csv_cell(row.outcome), int(row.needs_review),
-                    *[("" if per_q.get(i) is None else f"{per_q[i]:g}") for i in ids]])
+                    *[("" if per_q.get(i) is None else f"{per_q[i]:g}") for i in ids],
+                    csv_cell(row.problem or "") if row.outcome == "failed" else ""])
     path = out / "grades.csv"
     write_atomic(path, buf.getvalue())
     return path

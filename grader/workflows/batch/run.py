@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from grader import interrupt
-from grader.errors import GraderInputError
+from grader.errors import GraderInputError, NotGraded
 from grader.grading.pipeline import grade_notebook_async
 from grader.kernel.limits import Limits
 from grader.results import GradeResult
@@ -69,12 +69,8 @@ async def grade_batch_async(submissions: list[Submission], bundle: AssignmentBun
 
 
 async def _grade_locally(s: Submission, assignment: Assignment, rubric: Rubric, limits: Limits | None) -> GradeResult:
-    try:
-        return await grade_notebook_async(s.path, assignment, rubric, limits)
-    except GraderInputError:
-        raise  # the submission itself is unusable: retrying cannot help
-    except Exception:  # noqa: BLE001 - e.g. a kernel that failed to start on a loaded machine: once more
-        return await grade_notebook_async(s.path, assignment, rubric, limits)
+    """A grader-side failure is retried once by the pipeline, then raises NotGraded (recorded with its reason)."""
+    return await grade_notebook_async(s.path, assignment, rubric, limits)
 
 
 async def _run(submissions: list[Submission], bundle: AssignmentBundle, gradebook: Gradebook,
@@ -113,7 +109,9 @@ async def _run(submissions: list[Submission], bundle: AssignmentBundle, gradeboo
             except Exception as e:  # noqa: BLE001 - one broken submission never stops the batch
                 if interrupt.requested():
                     return  # stopped by a signal, not a verdict: nothing recorded, the next run grades it
-                problem = str(e) if isinstance(e, GraderInputError) else f"{type(e).__name__}: {e}"
+                problem = (str(e) if isinstance(e, GraderInputError) else
+                           f"the grader failed twice, not a verdict on the notebook: {e}" if isinstance(e, NotGraded)
+                           else f"{type(e).__name__}: {e}")
                 gradebook.record_failure(s.student, str(s.path), s.content_hash, digest, assignment.id, __version__,
                                          problem, time.perf_counter() - t0)
                 on_progress(Progress(s.student, "failed", problem))
