@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from grader.kernel import wire
+from grader.kernel import plotted, wire
 from grader.kernel.errors import KernelError, ProtocolError
 from grader.kernel.session import KernelSession
 
@@ -94,6 +94,16 @@ class Prober:
             except (wire.WireError, ValueError) as e:
                 out[name] = wire.Value(kind="other", type_name="unreadable", repr=str(e)[:200])
         return out
+
+    async def read_figures(self, cell_source: str, timeout: float | None = None) -> plotted.CellFigures:
+        """What the figures the last run of this cell displayed contain (runtime.capture_figures read
+        them as they were shown). Raises KernelError (ProtocolError for a malformed reply)."""
+        nonce = secrets.token_hex(8)
+        payload = await self._request({"nonce": nonce, "figures": plotted.cell_key(cell_source)}, nonce, timeout)
+        try:
+            return plotted.parse_reply(payload)
+        except (wire.WireError, ValueError) as e:
+            raise ProtocolError(f"the figures' data could not be read ({e})") from None
 
     async def _request(self, request: dict[str, Any], nonce: str, timeout: float | None,
                        on_input: Callable[[str], str] | None = None) -> dict[str, Any]:

@@ -45,6 +45,7 @@ def install(key_path, preload):
         refs.update(detach=T.detach, numpy=T.numpy, contiguous=T.contiguous, clone=T.clone, cpu=T.cpu, to=T.to,
                     is_complex=T.is_complex, resolve_conj=T.resolve_conj, resolve_neg=T.resolve_neg, any=T.any,
                     requires_grad=T.requires_grad.__get__, grad=T.grad.__get__, stack=torch.stack, Tensor=T)
+    refs["figures"] = capture_figures(ip, hashlib.sha256)  # what each cell's plots contain, as they are shown
 
     def reply(request_id, obj):
         body = refs["dumps"](obj)
@@ -134,9 +135,9 @@ def main(request_json, refs, reply):  # noqa: C901 - one flat protocol handler r
         if np is not None and isinstance(value, np.generic) and value.dtype.kind in "biuf":
             value = value.item()
         if isinstance(value, bool) or isinstance(value, (int, float)):
-            return {"kind": "number", "value": value}
             if isinstance(value, float) and value - value != 0:  # inf or NaN: no such number in standard JSON
                 return {"kind": "number", "value": "nan" if value != value else "inf" if value > 0 else "-inf"}
+            return {"kind": "number", "value": value}
         if isinstance(value, (list, tuple)) and depth < 5:
             return {"kind": "sequence", "type": type(value).__name__,
                     "items": [encode(v, depth + 1) for v in list(value)[:10000]]}
@@ -283,6 +284,10 @@ def main(request_json, refs, reply):  # noqa: C901 - one flat protocol handler r
         reply(request_id, {"nonce": request_id, "status": "ok", "values": values})
         return
 
+    if request.get("figures") is not None:  # what the figures a cell displayed contain
+        reply(request_id, {"nonce": request_id, **figures_reply(refs.get("figures"), request["figures"], b64encode)})
+        return
+
     name = request["function"]
     response = {"nonce": request["nonce"], "function": name, "calls": []}
     swapped = {}
@@ -338,3 +343,188 @@ def main(request_json, refs, reply):  # noqa: C901 - one flat protocol handler r
             else:
                 user_ns[helper] = old
     reply(request_id, response)
+
+
+# ---- figures: what a cell's plots contain, read as they are displayed --------------------------------
+
+FIGURE_MIME = "application/vnd.grader.figure-capture"  # a formatter that records and outputs nothing
+
+
+def capture_figures(ip, sha256, budget=8_000_000):
+    """Record the content of every figure a student cell displays (installed before student code).
+
+    The inline backend closes figures once shown, so they are read as they are displayed: a display
+    formatter for matplotlib figures that stores `figure_content` and returns nothing. Entries are kept
+    per cell source (the last run of it, its last 32 figures), for the grader to ask for once the
+    notebook has run; at most `budget` numbers in all (the oldest cells' go first), so a notebook full of
+    images is not pushed past its memory limit. The grader's own requests (store_history=False) record
+    nothing. None when IPython would not take it."""
+    import sys
+
+    try:
+        from IPython.core.formatters import BaseFormatter
+
+        state = {"cell": None, "cells": {}, "numbers": 0}
+        cells = state["cells"]
+
+        def forget(key, count=None):
+            shown = cells[key]
+            gone = shown[:len(shown) if count is None else count]
+            del shown[:len(gone)]
+            state["numbers"] -= sum(f.get("numbers", 0) for f in gone)
+            if count is None:
+                del cells[key]
+
+        def pre_run_cell(info):
+            if not getattr(info, "store_history", False):
+                state["cell"] = None
+                return
+            key = sha256(str(getattr(info, "raw_cell", "") or "").encode("utf-8", "surrogatepass")).hexdigest()
+            if key in cells:
+                forget(key)
+            cells[key] = []
+            while len(cells) > 64:
+                forget(next(iter(cells)))
+            state["cell"] = key
+
+        def record(fig):
+            key = state["cell"]
+            if key is None or key not in cells:
+                return
+            try:
+                content = figure_content(fig)
+            except Exception as exc:  # noqa: BLE001 - a figure we cannot read is said so, never breaks the display
+                content = {"error": type(exc).__name__}
+            cells[key].append(content)
+            state["numbers"] += content.get("numbers", 0)
+            if len(cells[key]) > 32:
+                forget(key, 1)
+            while state["numbers"] > budget and (len(cells) > 1 or len(cells[key]) > 1):
+                oldest = next(iter(cells))
+                forget(oldest) if oldest != key else forget(key, 1)
+
+        class FigureCapture(BaseFormatter):
+            # not a registered printer: selecting the inline backend's formats pops Figure from every formatter
+            def __call__(self, obj):
+                figure = sys.modules.get("matplotlib.figure")
+                if figure is not None and isinstance(obj, figure.Figure):
+                    record(obj)
+
+        ip.display_formatter.formatters[FIGURE_MIME] = FigureCapture(parent=ip.display_formatter,
+                                                                     format_type=FIGURE_MIME)
+        ip.events.register("pre_run_cell", pre_run_cell)
+        return state
+    except Exception:  # noqa: BLE001 - an IPython that will not take it: figures become unreadable, not the kernel
+        return None
+
+
+def figure_content(fig, max_points=20000, max_side=256, max_axes=32, max_items=200, max_numbers=2_000_000):
+    """What a matplotlib figure shows, as numbers: per axes (colour bars left out) its lines and
+    scatter offsets as (N, 2) float arrays in drawing order, and its images and meshes as arrays.
+
+    It reads and never judges: the grader runs it on the reference figure too, so both are read the
+    same way. A step drawstyle is expanded into the steps drawn; a long line or a large image is
+    subsampled by a stride that depends only on its size (`n` / `shape` keep the original); past
+    `max_numbers` in the figure, arrays are left out (None)."""
+    import numpy as np
+    from matplotlib import cbook
+    from matplotlib.collections import PathCollection, QuadMesh
+
+    def floats(values):
+        return np.ma.filled(np.ma.asarray(values, dtype=np.float64), np.nan)
+
+    def in_data(transform, ax):
+        try:
+            return transform is ax.transData or bool(transform.contains_branch(ax.transData))
+        except Exception:  # noqa: BLE001 - a transform of the student's own making: not data coordinates
+            return False
+
+    kept = [0]
+
+    def capped(arr):
+        kept[0] += arr.size
+        return arr if kept[0] <= max_numbers else None
+
+    def curve(values, label, data, joined, drawstyle="default"):
+        raw = np.ma.asarray(values).reshape(-1, 2)
+        n = int(raw.shape[0])
+        xy = floats(raw[::max(1, -(-n // max_points))])  # subsampled before it is copied
+        steps = cbook.STEP_LOOKUP_MAP.get(drawstyle)
+        if drawstyle != "default" and steps is not None and len(xy):
+            xy = np.asarray(steps(xy[:, 0], xy[:, 1])).T  # the steps drawn, not the points given
+        return {"label": str(label)[:80], "n": n, "data": bool(data), "joined": bool(joined), "xy": capped(xy)}
+
+    def limits(pair):
+        pair = [float(v) for v in pair]
+        return pair if all(abs(v) < 1e308 for v in pair) else None  # no NaN or inf: JSON has none
+
+    def grid(values):
+        raw = np.ma.asarray(values)
+        index = tuple(slice(None, None, max(1, -(-d // max_side))) for d in raw.shape[:2])
+        return {"shape": [int(d) for d in raw.shape], "array": capped(floats(raw[index]))}
+
+    def add(items, read):
+        if len(items) < max_items:
+            try:
+                items.append(read())
+            except (TypeError, ValueError):  # values that are not numbers (dates, strings): nothing to compare
+                pass
+
+    axes = []
+    for ax in fig.axes:
+        if getattr(ax, "_colorbar", None) is not None:
+            continue
+        if len(axes) >= max_axes:
+            break
+        entry = {"name": str(ax.get_title() or ax.get_ylabel())[:100], "xscale": str(ax.get_xscale())[:20],
+                 "yscale": str(ax.get_yscale())[:20], "xlim": limits(ax.get_xlim()), "ylim": limits(ax.get_ylim()),
+                 "lines": [], "points": [], "images": []}
+        for line in ax.get_lines():
+            if line.get_visible():
+                joined = line.get_linestyle() not in ("None", "none", "", " ")
+                add(entry["lines"], lambda line=line, joined=joined, ax=ax: curve(
+                    line.get_xydata(), line.get_label(), in_data(line.get_transform(), ax), joined, line.get_drawstyle()))
+        for coll in ax.collections:
+            if coll.get_visible() and isinstance(coll, PathCollection):
+                add(entry["points"], lambda coll=coll, ax=ax: curve(
+                    coll.get_offsets(), coll.get_label(), in_data(coll.get_offset_transform(), ax), False))
+            elif coll.get_visible() and isinstance(coll, QuadMesh) and coll.get_array() is not None:
+                add(entry["images"], lambda coll=coll: grid(coll.get_array()))
+        for image in ax.get_images():
+            if image.get_visible() and image.get_array() is not None:
+                add(entry["images"], lambda image=image: grid(image.get_array()))
+        axes.append(entry)
+    return {"axes": axes, "numbers": min(kept[0], max_numbers)}
+
+
+def figure_wire(contents, b64encode, budget=4_000_000):
+    """`figure_content` results as JSON: each array in grader/kernel/wire.py's raw-bytes format, at
+    most `budget` numbers in all (an array past it becomes None, which the grader says it could not read)."""
+    import numpy as np
+
+    left = [budget]
+
+    def walk(obj):
+        if isinstance(obj, np.ndarray):
+            arr = np.asarray(obj, dtype=np.float64)
+            if arr.size > left[0]:
+                return None
+            left[0] -= arr.size
+            arr = arr.copy(order="C")
+            return {"kind": "ndarray", "dtype": "float64", "shape": [int(d) for d in arr.shape],
+                    "data": b64encode(arr.tobytes()).decode("ascii")}
+        if isinstance(obj, dict):
+            return {str(k): walk(v) for k, v in obj.items()}
+        if isinstance(obj, list):
+            return [walk(v) for v in obj]
+        return obj
+
+    return [walk(c) for c in contents]
+
+
+def figures_reply(state, key, b64encode):
+    """The reply to a `figures` request: what the last run of the cell whose source hashes to `key` displayed."""
+    if state is None:
+        return {"status": "unavailable"}
+    shown = state["cells"].get(key)
+    return {"status": "ok", "ran": shown is not None, "figures": figure_wire(shown or [], b64encode)}
