@@ -3,7 +3,8 @@ placeholders), and how a question names a course's own cell in the student's not
 
 Kinds build their `starter_cells` from the former; `grader.kinds.starter` puts them together.
 `CellShape` is the YAML for the latter (`cell:` beside `after:`), turned into the notebook stage's
-`CellQuery` by `cell_query`.
+`CellQuery` by `cell_query`; `CellQuestion` is what the kinds that read such a cell (state, output,
+figure) share in their questions.
 """
 
 from __future__ import annotations
@@ -65,3 +66,21 @@ def cell_query(hint: str | None, shape: CellShape | None, assigns: list[str] | N
     s = shape or CellShape()
     names = tuple(dict.fromkeys([*(assigns or []), *s.assigns]))
     return CellQuery(hint, names, s.in_loop, tuple(s.calls), tuple(s.uses), s.nth, s.of)
+
+
+class CellQuestion(QuestionBase):
+    """A question about one of the course's own cells, found by what its code does (`cell:`) with
+    the text it usually contains (`after:`) as a hint: students edit and delete the TODO comments."""
+
+    after: str | None = None  # text the cell usually contains, e.g. "grad_path1 = adam(": a hint, see `cell`
+    cell: CellShape | None = None  # what the cell's code does, which finds it when the text was edited away
+
+    @model_validator(mode="after")
+    def _findable(self) -> CellQuestion:
+        if not (self.after or self.locator().structural):
+            raise ValueError("give `after:` (text the cell contains) or `cell:` (what its code does)")
+        return self
+
+    def locator(self) -> CellQuery:
+        """How to find the question's cell in a notebook (`grader.notebook.read.locate_cell`)."""
+        return cell_query(self.after, self.cell)

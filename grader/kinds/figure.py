@@ -20,6 +20,7 @@ points. Either way the figures are shown next to the reference's in the HTML rep
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 import math
 from dataclasses import dataclass
@@ -33,22 +34,24 @@ from grader.errors import SpecError
 from grader.kernel import plotted
 from grader.kernel.errors import KernelError
 from grader.kinds.base import Attempt, CheckContext, CheckOutcome, QuestionOutcome
+from grader.kinds.cells import CellQuestion
 from grader.kinds.references import evaluate_reference, reference_module
 from grader.kinds.registry import register
-from grader.kinds.state import CellKind, cell_error, missing
-from grader.notebook.read import last_code_cell
-from grader.spec.models import QuestionBase, Tolerance
+from grader.kinds.state import CellKind, _failed, cell_error, not_located
+from grader.notebook.read import locate_cell
+from grader.spec.models import Tolerance
 
 _MAX_SOURCE_POINTS = 2000   # points of one curve checked against another (evenly spaced when more)
 _MAX_CANDIDATES = 400       # student elements considered per figure question
 _JUMP = 0.05                # a segment this narrow (of the axes' width or height) may be a jump between samples
 
 
-class FigureQuestion(QuestionBase):
-    """A plot the notebook must draw: the cell's figures, compared with the reference figure's content."""
+class FigureQuestion(CellQuestion):
+    """A plot the notebook must draw: the cell's figures, compared with the reference figure's content.
+    The cell is found as a state question's is (`cell:`, with `after:` as a hint), so editing its TODO
+    comment does not lose the plot."""
 
     kind: Literal["figure"] = "figure"
-    after: str  # text of the cell that draws it, e.g. "draw_function(phi0mesh, phi1mesh"
     reference: str | None = None  # ref.<function>() returning a matplotlib Figure, drawn by the grader
     compare: Literal["content", "any"] | None = None  # default: content with a reference, any without
     tolerance: Tolerance = Field(default_factory=Tolerance)
@@ -89,7 +92,7 @@ class FigureKind(CellKind):
     draws_figures = True  # the kernel keeps the inline backend, so plots become image outputs
 
     def attempt(self, q: FigureQuestion) -> Attempt:
-        return Attempt(list(q.depends), q.after if q.todo_in_cell else None, q.attempt_required)
+        return dataclasses.replace(super().attempt(q), required=q.attempt_required)
 
     def prepare(self, q: FigureQuestion, assignment: Any) -> ReferenceFigure:
         if q.reference is None:
@@ -112,9 +115,10 @@ class FigureKind(CellKind):
 
     async def check(self, q: FigureQuestion, ref: ReferenceFigure, ctx: CheckContext) -> QuestionOutcome:
         check = q.check_names()[0]
-        index = last_code_cell(ctx.notebook, q.after)
+        found = locate_cell(ctx.notebook, q.locator())
+        index = found.index
         if index is None:
-            return missing(q, f"No cell containing `{q.after}` was found: it should draw the figure.")
+            return not_located(q, found, "the cell that should draw the figure")
         images = [o["data"]["image/png"] for o in ctx.notebook.cells[index].get("outputs", [])
                   if o.get("output_type") in ("display_data", "execute_result") and "image/png" in o.get("data", {})]
         details = {"figures": {"cell": index + 1, "student": [str(i).replace("\n", "") for i in images[:4]],
@@ -122,8 +126,8 @@ class FigureKind(CellKind):
         error = cell_error(ctx, index)
         if not images:
             why = f"it raised {error}" if error else "it showed no image (call plt.show() or display the figure)"
-            return QuestionOutcome([CheckOutcome(check, False, status=R.ERROR if error else "")],
-                                   feedback=f"Cell {index + 1} should draw a figure, but {why}.", details=details)
+            return dataclasses.replace(_failed([CheckOutcome(check, False, status=R.ERROR if error else "")], found,
+                                               f"Cell {index + 1} should draw a figure, but {why}."), details=details)
         if ref.content is None:
             return QuestionOutcome([CheckOutcome(check, True)], details=details)
 
@@ -150,7 +154,7 @@ class FigureKind(CellKind):
         text = f"Cell {index + 1}: {problem}"
         if error:
             text += f" The cell raised {error}."
-        return QuestionOutcome([CheckOutcome(check, False, feedback=text)], details=details)
+        return dataclasses.replace(_failed([CheckOutcome(check, False, feedback=text)], found), details=details)
 
 
 # ---- comparing what was plotted ----------------------------------------------------------------------

@@ -17,7 +17,7 @@ import re
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from grader import results as R
 from grader.kernel.errors import KernelError
@@ -29,7 +29,7 @@ from grader.kinds.base import (
     QuestionOutcome,
     Watch,
 )
-from grader.kinds.cells import CellShape, cell_query
+from grader.kinds.cells import CellQuestion, cell_query
 from grader.kinds.compare import compare
 from grader.kinds.references import evaluate_reference, reference_module
 from grader.kinds.registry import register
@@ -37,26 +37,14 @@ from grader.notebook.read import CellQuery, Located, locate_cell
 from grader.spec.models import QuestionBase, Tolerance
 
 
-class _CellQuestion(QuestionBase):
-    after: str | None = None  # text the cell usually contains, e.g. "grad_path1 = adam(": a hint, see `cell`
-    cell: CellShape | None = None  # what the cell's code does, which finds it when the text was edited away
+class _CellQuestion(CellQuestion):
     reference: str  # expression over `ref` (the assignment's reference.py), e.g. "ref.adam_path1()"
     tolerance: Tolerance = Field(default_factory=Tolerance)
     depends: list[str] = Field(default_factory=list)  # the student functions the cell calls (for "not attempted")
     todo_in_cell: bool = False  # the exercise is lines inside this cell: unchanged from the starter = not attempted
 
-    @model_validator(mode="after")
-    def _findable(self) -> _CellQuestion:
-        if not (self.after or self.locator().structural):
-            raise ValueError("give `after:` (text the cell contains) or `cell:` (what its code does)")
-        return self
-
     def check_names(self) -> list[str]:
         return ["value"]
-
-    def locator(self) -> CellQuery:
-        """How to find the question's cell in a notebook (`grader.notebook.read.locate_cell`)."""
-        return cell_query(self.after, self.cell)
 
 
 class StateQuestion(_CellQuestion):

@@ -189,3 +189,105 @@ def test_a_reference_with_nothing_to_compare_asks_for_compare_any(toy: Path) -> 
     bars = next(q for q in assignment.questions if q.id == "bars")
     with pytest.raises(SpecError, match="give `compare: any`"):
         get_kind("figure").prepare(bars, assignment)
+
+
+# ---- loop cells found by their code, as state questions' are ------------------------------------
+
+LOOPS_SPEC = """
+id: toy-figure-loops
+title: Toy figure loops
+array_library: numpy
+starter: blank.ipynb
+questions:
+  - id: step_loop
+    kind: figure
+    after: "# TODO -- fill in the step"
+    cell: {assigns: [out], in_loop: true, nth: 1, of: 2}
+    reference: "ref.step_figure()"
+    todo_in_cell: true
+  - id: path_loop
+    kind: figure
+    after: "# TODO -- fill in the descent"
+    cell: {assigns: [out], in_loop: true, nth: 2, of: 2}
+    reference: "ref.path_figure()"
+    todo_in_cell: true
+"""
+
+STEP_LOOP = ("out = np.zeros(len(z))\nfor k in range(len(z)):\n    # TODO -- fill in the step\n"
+             "    out[k] = step(z[k:k + 1])[0]\nfig, ax = plt.subplots()\nax.plot(z, out, 'r-')\nplt.show()")
+PATH_LOOP = ("out = np.zeros((2, 31))\nout[:, 0] = [-1.5, 1.0]\nfor i in range(30):\n    # TODO -- fill in the descent\n"
+             "    out[:, i + 1] = out[:, i] - 0.1 * np.array([2.0, 6.0]) * out[:, i]\n"
+             "fig, ax = plt.subplots()\nax.plot(out[0], out[1], 'go-')\nax.scatter(out[0, :1], out[1, :1])\nplt.show()")
+LOOPS = {"imports": CELLS["imports"], "step": CELLS["step"], "grid": "z = np.arange(-1, 1, 0.01)",
+         "step_loop": STEP_LOOP, "path_loop": PATH_LOOP}
+LOOPS_BLANK = {**LOOPS, "step_loop": STEP_LOOP.replace("step(z[k:k + 1])[0]", "0.0"),
+               "path_loop": PATH_LOOP.replace("out[:, i] - 0.1 * np.array([2.0, 6.0]) * out[:, i]", "0.0")}
+
+
+def _reword(source: str, comment: str | None) -> str:
+    """The TODO comment line as a student leaves it: reworded, or deleted (None)."""
+    lines = [comment if line.strip().startswith("# TODO") else line for line in source.splitlines()]
+    return "\n".join(line for line in lines if line is not None)
+
+
+@pytest.fixture
+def loops(tmp_path: Path) -> Path:
+    (tmp_path / "toy-figure-loops").mkdir()
+    shutil.copy(Path(__file__).parent / "toy_figure" / "reference.py", tmp_path / "toy-figure-loops" / "reference.py")
+    (tmp_path / "toy-figure-loops.yaml").write_text(LOOPS_SPEC)
+    _write(tmp_path, "blank.ipynb", LOOPS_BLANK)
+    return tmp_path
+
+
+def _grade_loops(folder: Path, cells: dict[str, str]):
+    return grade_notebook(_write(folder, "mine.ipynb", cells), load_assignment(folder / "toy-figure-loops.yaml"))
+
+
+@pytest.mark.notebook
+def test_loop_plots_keep_their_points_when_the_todo_comments_are_reworded_or_deleted(loops: Path) -> None:
+    result = _grade_loops(loops, {**LOOPS, "step_loop": _reword(STEP_LOOP, "    # Done -- filled in"),
+                                  "path_loop": _reword(PATH_LOOP, None)})
+    assert result.score == result.max_score == 2, _lost(result)
+    assert not any(q.needs_review for q in result.questions)
+
+
+@pytest.mark.notebook
+def test_a_wrong_loop_plot_found_by_its_code_says_which_cell_was_read(loops: Path) -> None:
+    wrong = _reword(PATH_LOOP, None).replace("[2.0, 6.0]", "[2.0, 3.0]")
+    q = by_id(_grade_loops(loops, {**LOOPS, "path_loop": wrong}))
+    assert q["path_loop"].status == "failed" and q["path_loop"].score == 0 and not q["path_loop"].needs_review
+    assert "Cell 5: The reference's line is not in your figure" in q["path_loop"].feedback
+    assert ("cell 5 was taken as the one this question reads: the 2nd of the 2 cells assigning `out` inside a loop "
+            "(cells 4, 5)") in q["path_loop"].feedback
+    assert q["step_loop"].score == 1
+
+
+@pytest.mark.notebook
+def test_a_plot_cell_that_cannot_be_told_apart_is_flagged_for_review_not_scored_zero(loops: Path) -> None:
+    plain = _reword(PATH_LOOP, None)
+    result = _grade_loops(loops, {**LOOPS, "step_loop": _reword(STEP_LOOP, None), "path_loop": plain, "again": plain})
+    q = by_id(result)
+    for qid in ("step_loop", "path_loop"):
+        assert q[qid].status == "undecided" and q[qid].needs_review, (qid, q[qid].status, q[qid].feedback)
+        assert q[qid].feedback.startswith("Could not locate the cell that should draw the figure: there are 3 cells "
+                                          "assigning `out` inside a loop (cells 4, 5, 6; the starter has 2)")
+    assert result.needs_review
+
+
+@pytest.mark.notebook
+def test_the_starter_plot_loop_with_reworded_comments_is_still_not_attempted(loops: Path) -> None:
+    blank = {**LOOPS_BLANK, "step_loop": _reword(LOOPS_BLANK["step_loop"], "    # Done"),
+             "path_loop": _reword(LOOPS_BLANK["path_loop"], None)}
+    q = by_id(_grade_loops(loops, blank))
+    for qid in ("step_loop", "path_loop"):
+        assert q[qid].status == "not_attempted" and q[qid].score == 0, (qid, q[qid].status, q[qid].feedback)
+        assert "the cell assigning `out` inside a loop" in q[qid].feedback
+        assert "is still as in the starter notebook" in q[qid].feedback
+
+
+def test_a_figure_question_that_names_no_cell_is_a_spec_error(tmp_path: Path) -> None:
+    spec = tmp_path / "bad.yaml"
+    spec.write_text(LOOPS_SPEC.replace('    after: "# TODO -- fill in the step"\n'
+                                       '    cell: {assigns: [out], in_loop: true, nth: 1, of: 2}\n', ""))
+    with pytest.raises(SpecError, match="give `after:`"):
+        load_assignment(spec)
