@@ -46,6 +46,8 @@ def install(key_path, preload):
                     is_complex=T.is_complex, resolve_conj=T.resolve_conj, resolve_neg=T.resolve_neg, any=T.any,
                     requires_grad=T.requires_grad.__get__, grad=T.grad.__get__, stack=torch.stack, Tensor=T)
     refs["figures"] = capture_figures(ip, hashlib.sha256)  # what each cell's plots contain, as they are shown
+    keep_messaging(ip, json.dumps, json.loads)
+    keep_probes_displayable(ip)
 
     def reply(request_id, obj):
         body = refs["dumps"](obj)
@@ -60,6 +62,50 @@ def install(key_path, preload):
             main(request_json, refs, reply)
 
     sys.modules["__grader_probe__"] = types.SimpleNamespace(handle=handle)
+
+
+def keep_messaging(ip, dumps, loads):
+    """The kernel's own message (de)serialisers, bound to json's functions as they are now: jupyter_client
+    looks `json.dumps`/`json.loads` up at every message, so a notebook that rebinds them would leave
+    the kernel unable to read a request or send a reply (every later question lost)."""
+    from jupyter_client import session as jsession
+
+    def pack(obj):
+        opts = {"default": jsession.json_default, "ensure_ascii": False, "allow_nan": False}
+        try:
+            text = dumps(obj, **opts)
+        except (TypeError, ValueError):
+            text = dumps(jsession.json_clean(obj), **opts)
+        return text.encode("utf8", errors="surrogateescape")
+
+    def unpack(data):
+        return loads(data.decode("utf8", "replace") if isinstance(data, bytes) else data)
+
+    sessions = {id(s): s for s in (getattr(ip.kernel, "session", None), getattr(ip.display_pub, "session", None),
+                                   getattr(ip.displayhook, "session", None)) if s is not None}
+    for s in sessions.values():
+        if getattr(s, "pack", None) is jsession.json_packer:
+            s.pack = pack
+        if getattr(s, "unpack", None) is jsession.json_unpacker:
+            s.unpack = unpack
+
+
+def keep_probes_displayable(ip):
+    """Around each execution, put back IPython's displayhook and display publisher when the notebook
+    replaced them by something that is not one (None, a lambda): IPython needs them to run any cell,
+    the grader's requests included, so such a patch would otherwise hang every later question. A
+    notebook's own DisplayHook or publisher subclass is left alone."""
+    hook, pub = ip.displayhook, ip.display_pub
+    hook_type, pub_type = type(hook), type(pub)
+
+    def restore():
+        if not isinstance(ip.displayhook, hook_type):
+            ip.displayhook = hook
+        if not isinstance(ip.display_pub, pub_type):
+            ip.display_pub = pub
+
+    ip.events.register("pre_execute", restore)
+    ip.events.register("post_execute", restore)  # ipykernel uses the displayhook before the next cell's hooks
 
 
 def main(request_json, refs, reply):  # noqa: C901 - one flat protocol handler reads best here

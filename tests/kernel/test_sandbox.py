@@ -299,11 +299,24 @@ def test_a_replaced_runtime_is_flagged_for_review_not_graded(tmp_path: Path) -> 
 @pytest.mark.notebook
 def test_a_notebook_that_rebinds_json_is_still_graded(tmp_path: Path) -> None:
     """Rebinding json.dumps/loads in the notebook used to sink the whole grading (internal error:
-    KeyError: 'msg_id'); now the cell that broke the kernel's messaging is named, its kernel replaced,
-    and the rest graded."""
+    KeyError: 'msg_id'); the kernel's messaging now keeps json's functions as they were, so it
+    goes on as if nothing happened."""
     cells = ["import torch\ndef relu(x):\n    return torch.clamp(x, min=0)",
              "import json\njson.dumps = lambda *a, **k: '{}'\njson.loads = lambda *a, **k: {}"]
     path = tmp_path / "rebinds.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells]), path)
+    result = grade_notebook(path, load_assignment(_assignment(tmp_path)))
+    assert result.score == result.max_score, result.questions[0].feedback
+    assert result.events == []
+
+
+@pytest.mark.notebook
+def test_a_notebook_that_breaks_the_kernels_messaging_is_named_and_its_kernel_replaced(tmp_path: Path) -> None:
+    """A cell that breaks the kernel's own message packing (beyond json) sends garbage: the message
+    guard names that cell, the kernel is replaced, and the rest is graded."""
+    cells = ["import torch\ndef relu(x):\n    return torch.clamp(x, min=0)",
+             "get_ipython().kernel.session.pack = lambda obj: b'{}'"]
+    path = tmp_path / "breaks.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells]), path)
     result = grade_notebook(path, load_assignment(_assignment(tmp_path)))
     assert result.score == result.max_score, result.questions[0].feedback
