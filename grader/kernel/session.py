@@ -288,12 +288,22 @@ class KernelSession:
         the next question, when it can be)."""
         if self.report.failure is not None:
             raise self.report.failure
+        # the calls count against the notebook's limit too, so the whole grading stays within --timeout
+        cpu_left = self.limits.timeout - self.report.cpu_seconds
+        wall_left = self.revival.deadline - time.monotonic()
+        if cpu_left <= 0 or wall_left <= 0:
+            raise CellTimeout(f"the notebook's time limit ({self.limits.timeout:g} s of CPU time) was used up "
+                              "before these calls", self.limits.timeout, "notebook",
+                              clock="cpu" if cpu_left <= 0 else "wall")
+        limit, scope = (timeout, "probe") if timeout <= cpu_left else (cpu_left, "notebook")
+        cpu = self.kernel.cpu_total
         cell = nbformat.v4.new_code_cell(code)
         # probes never touch the student's notebook (and may run between its cells: put it back after)
         student_nb, self.client.nb = self.client.nb, nbformat.v4.new_notebook(cells=[cell])
         cap, self.client.output_cap = self.client.output_cap, max(self.client.output_cap, PROBE_OUTPUT_CAP)
         try:
-            await self.kernel.run(cell, 0, timeout, "probe", store_history=False, on_input=on_input, silent=True)
+            await self.kernel.run(cell, 0, limit, scope, store_history=False, on_input=on_input, silent=True,
+                                  wall=min(backstop(limit), wall_left))
         except CellTimeout as e:
             if e.killed:
                 self._fail(CellTimeout("a function ran past its time limit and could not be interrupted",
@@ -307,6 +317,7 @@ class KernelSession:
             await self._revive()
             raise
         finally:
+            self.report.cpu_seconds += self.kernel.cpu_total - cpu
             self.client.output_cap = cap
             self.client.nb = student_nb
         return list(cell.get("outputs", []))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import time
 from pathlib import Path
 
 import nbformat
@@ -96,3 +97,20 @@ def test_whole_notebook_time_limit(tmp_path: Path) -> None:
     assert q["f"].status == "passed"                       # defined before the limit
     assert q["relu"].status in {"missing", "timeout"}      # its cell never ran
     assert q["relu"].score == 0
+
+
+@pytest.mark.notebook
+def test_looping_functions_keep_the_whole_grading_within_the_notebook_limit(tmp_path: Path) -> None:
+    """Every function loops forever: each question's calls are stopped by the per-question limit,
+    and together they cannot take more than the notebook's limit (CPU time) either."""
+    def loop_everything(nb: nbformat.NotebookNode) -> None:
+        nb.cells.append(nbformat.v4.new_code_cell("\n".join(
+            f"def {name}(*a, **k):\n    while True:\n        pass" for name in sorted(CODE_QUESTIONS))))
+    path = _variant(tmp_path, "loops", loop_everything)
+    t0 = time.monotonic()
+    result = grade(path, limits=Limits(timeout=12, probe_timeout=5))
+    took = time.monotonic() - t0
+    q = by_id(result)
+    assert all(q[n].status == "timeout" and q[n].score == 0 for n in CODE_QUESTIONS), {n: q[n].status for n in CODE_QUESTIONS}
+    # 8 questions x 5 s would be 40 s of CPU; the notebook's 12 s bound them (plus start-up and interrupts)
+    assert took < 8 * 5, took
