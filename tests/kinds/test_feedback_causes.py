@@ -170,6 +170,22 @@ def test_a_loss_question_forbids_torchs_loss_not_its_building_blocks(tmp_path: P
     assert "`nll_loss` calls `torch.nn.functional.nll_loss`" in q["nll_loss"].feedback
 
 
+def test_leaky_relu_from_relu_is_a_correct_answer_but_torchs_own_leaky_relu_is_not(tmp_path: Path) -> None:
+    """relu(x) - a * relu(-x) composes the exercise from a building block (full marks); calling
+    F.leaky_relu is the exercise done by torch (the forbidden-call penalty)."""
+    composed = Variant("leaky_from_relu", [("    return torch.where(x > 0, x, negative_slope * x)",
+                                            "    return torch.relu(x) - negative_slope * torch.relu(-x)")],
+                       seed=ROOT / "examples" / "activations_solution.ipynb")
+    q = by_id(grade(composed.build(tmp_path), "activations"))["leaky_relu"]
+    assert q.score == q.max_score and q.status == "passed", q.feedback
+    (tmp_path / "b").mkdir()
+    torch_own = Variant("leaky_from_torch", [("    return torch.where(x > 0, x, negative_slope * x)",
+                                              "    return torch.nn.functional.leaky_relu(x, negative_slope)")],
+                        seed=ROOT / "examples" / "activations_solution.ipynb")
+    q = by_id(grade(torch_own.build(tmp_path / "b"), "activations"))["leaky_relu"]
+    assert q.score < q.max_score and "torch.nn.functional.leaky_relu" in q.feedback, q.feedback
+
+
 _CLAIM = re.compile(r"([^\W\d]\w*)\s*=\s*(\[[^\]]*\]|[-\d.e]+(?:,\s*[-\d.e]+(?=,|\s|$))*)")  # "x = -2, 0, 3", "y = [1, 0]"
 _PLUS_MINUS = re.compile(r"±(\d+(?:\.\d+)?)")  # "large |x| (±30, ±100)"
 
