@@ -7,8 +7,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import nbformat
 import pytest
+from toys import toy_assignment, toy_notebook
 
 from grader.grading.pipeline import grade_notebook
 from grader.kernel.limits import Limits
@@ -20,17 +20,6 @@ pytestmark = [pytest.mark.notebook,
               pytest.mark.skipif(bubblewrap() is None or not sizes_tmpfs(bubblewrap() or ""),
                                  reason="needs bubblewrap with --size (make setup installs it)")]
 
-SPEC = """
-id: relu-only
-title: relu
-questions:
-  - id: relu
-    kind: function
-    function: relu
-    args: [x]
-    reference: "torch.relu(x)"
-    probes: [{name: random, inputs: {x: {uniform: [-5, 5], shape: [16]}}}]
-"""
 
 FILL = """
 import os
@@ -46,17 +35,10 @@ with open(os.path.join({where!r}, "fill.bin"), "wb") as f:
 MiB = 1024 ** 2
 
 
-def _notebook(tmp_path: Path, where: str, mib: int) -> Path:
-    cells = ["import torch", FILL.format(where=where, mib=mib), "def relu(x):\n    return x.clamp(min=0)"]
-    path = tmp_path / "fill.ipynb"
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells]), path)
-    return path
-
-
 def _grade(tmp_path: Path, where: str, mib: int):
-    (tmp_path / "relu-only.yaml").write_text(SPEC)
+    nb = toy_notebook(tmp_path, "import torch", FILL.format(where=where, mib=mib), "def relu(x):\n    return x.clamp(min=0)")
     limits = Limits(scratch=48 * MiB, tmp=32 * MiB, cell_timeout=60)
-    return grade_notebook(_notebook(tmp_path, where, mib), load_assignment(tmp_path / "relu-only.yaml"), limits=limits)
+    return grade_notebook(nb, load_assignment(toy_assignment(tmp_path, "relu-only")), limits=limits)
 
 
 @pytest.mark.parametrize("where", [".", "/tmp", "/dev/shm"])

@@ -9,32 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
 import pytest
+from toys import DOUBLE, RELU, toy_assignment, toy_notebook
 
 from grader.grading.pipeline import grade_notebook
 from grader.kinds import load_assignment
 
 pytestmark = pytest.mark.notebook
 
-SPEC = """
-id: relu-forbid
-title: relu
-questions:
-  - id: relu
-    kind: function
-    function: relu
-    args: [x]
-    reference: "torch.relu(x)"
-    forbid: ["torch.relu", "torch.Tensor.relu", "torch.nn.functional.relu"]
-    probes: [{name: random, inputs: {x: {uniform: [-5, 5], shape: [16]}}}]
-  - id: double
-    kind: function
-    function: double
-    args: [x]
-    reference: "2 * x"
-    probes: [{name: random, inputs: {x: {uniform: [-5, 5], shape: [8]}}}]
-"""
+RELU_FORBID = RELU + '    forbid: ["torch.relu", "torch.Tensor.relu", "torch.nn.functional.relu"]\n'
 
 OWN_RELU = "import torch\ndef relu(x):\n    return x.clamp(min=0)\ndef double(x):\n    return 2 * x"
 
@@ -62,10 +45,8 @@ get_ipython().input_transformers_post.append(untraced)
 
 
 def _grade(tmp_path: Path, *cells: str):
-    (tmp_path / "relu-forbid.yaml").write_text(SPEC)
-    path = tmp_path / "nb.ipynb"
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells]), path)
-    return {q.id: q for q in grade_notebook(path, load_assignment(tmp_path / "relu-forbid.yaml")).questions}
+    spec = toy_assignment(tmp_path, "relu-forbid", RELU_FORBID, DOUBLE)
+    return {q.id: q for q in grade_notebook(toy_notebook(tmp_path, *cells), load_assignment(spec)).questions}
 
 
 def test_run_cell_hooks_never_see_a_probe(tmp_path: Path) -> None:

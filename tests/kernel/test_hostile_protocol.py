@@ -7,31 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
 import pytest
+from toys import DOUBLE, RELU, toy_assignment, toy_notebook
 
 from grader.grading.pipeline import grade_notebook
 from grader.kinds import load_assignment
 
 pytestmark = pytest.mark.notebook
 
-SPEC = """
-id: relu-protocol
-title: relu
-questions:
-  - id: relu
-    kind: function
-    function: relu
-    args: [x]
-    reference: "torch.relu(x)"
-    probes: [{name: random, inputs: {x: {uniform: [-5, 5], shape: [16]}}}]
-  - id: double
-    kind: function
-    function: double
-    args: [x]
-    reference: "2 * x"
-    probes: [{name: random, inputs: {x: {uniform: [-5, 5], shape: [8]}}}]
-"""
 
 DEFS = "import torch\ndef relu(x):\n    return x.clamp(min=0)\ndef double(x):\n    return 2 * x"
 
@@ -49,9 +32,7 @@ PATCHES = {
 
 @pytest.mark.parametrize("patch", list(PATCHES))
 def test_patched_machinery_does_not_cost_the_grade(tmp_path: Path, patch: str) -> None:
-    (tmp_path / "relu-protocol.yaml").write_text(SPEC)
-    path = tmp_path / "nb.ipynb"
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in (DEFS, PATCHES[patch])]), path)
-    result = grade_notebook(path, load_assignment(tmp_path / "relu-protocol.yaml"))
+    spec = toy_assignment(tmp_path, "relu-protocol", RELU, DOUBLE)
+    result = grade_notebook(toy_notebook(tmp_path, DEFS, PATCHES[patch]), load_assignment(spec))
     scores = {q.id: (q.score, q.status, q.feedback) for q in result.questions}
     assert all(s == 1 for s, _, _ in scores.values()), (patch, scores, result.events)
