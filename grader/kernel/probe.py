@@ -20,8 +20,13 @@ _MIME = "application/vnd.grader.probe+json"
 
 @dataclass
 class Call:
+    """One call of the student's function. `outputs` names arguments the function writes into (a
+    positional index or a keyword name): their contents after the call come back in
+    `CallResult.outputs`, in this order."""
+
     args: list[Any]
     kwargs: dict[str, Any] = field(default_factory=dict)
+    outputs: list[int | str] = field(default_factory=list)
 
 
 @dataclass
@@ -50,7 +55,8 @@ class CallResult:
     ok: bool
     value: wire.Value | None = None
     error: dict[str, Any] | None = None
-    mutated: list[int] = field(default_factory=list)
+    mutated: list[int | str] = field(default_factory=list)  # arguments changed in place: positional index or keyword
+    outputs: list[wire.Value] = field(default_factory=list)  # the Call's `outputs` after the call
     seconds: float = 0.0
     torch_calls: list[str] = field(default_factory=list)  # what the student's code called (when traced)
     step: int = 0            # optimizer runs: the step that raised
@@ -62,6 +68,7 @@ class ProbeResponse:
     status: str  # ok | missing | not_callable | failed (then `failure` says why: a KernelError)
     calls: list[CallResult] = field(default_factory=list)
     signature: str = ""
+    parameters: list[str] = field(default_factory=list)  # the function's positional parameter names, in order
     defined: list[str] = field(default_factory=list)
     problem: str = ""  # not_callable: what the name is instead
     failure: KernelError | None = None
@@ -143,7 +150,8 @@ class Prober:
             "array": array,
             "swap": {"names": list(swap.names)} if swap else None,
             "calls": [{"args": [wire.encode_input(a) for a in c.args],
-                       "kwargs": {k: wire.encode_input(v) for k, v in c.kwargs.items()}} for c in calls],
+                       "kwargs": {k: wire.encode_input(v) for k, v in c.kwargs.items()},
+                       "outputs": list(c.outputs)} for c in calls],
             "runs": [{"params": [wire.encode_input(p) for p in r.params],
                       "data": {k: wire.encode_input(v) for k, v in r.data.items()},
                       "loss": r.loss, "kwargs": r.kwargs, "steps": r.steps} for r in runs],
@@ -152,10 +160,12 @@ class Prober:
             payload = await self._request(request, nonce, timeout, swap.answer if swap else None)
         except KernelError as e:
             return ProbeResponse(status="failed", failure=e)
-        return _parse(payload, len(calls) + len(runs))
+        return _parse(payload, len(calls) + len(runs), [[] for _ in runs] + [list(c.outputs) for c in calls])
 
 
-def _parse(payload: dict[str, Any], expected_calls: int) -> ProbeResponse:
+def _parse(payload: dict[str, Any], expected_calls: int,
+           expected_outputs: list[list[int | str]] | None = None) -> ProbeResponse:
+    """The runtime's reply, untrusted: `expected_outputs` is each call's `outputs`, which must all come back."""
     status = payload.get("status")
     if status == "missing":
         defined = [str(d)[:80] for d in payload.get("defined", [])][:300] if isinstance(payload.get("defined"), list) else []
@@ -165,12 +175,14 @@ def _parse(payload: dict[str, Any], expected_calls: int) -> ProbeResponse:
     calls_raw = payload.get("calls")
     if status != "ok" or not isinstance(calls_raw, list) or len(calls_raw) != expected_calls:
         return ProbeResponse(status="failed", failure=ProtocolError("malformed probe response"))
+    outputs_wanted = {i: len(c) for i, c in enumerate(expected_outputs or [])}
     calls: list[CallResult] = []
-    for raw in calls_raw:
+    for n, raw in enumerate(calls_raw):
         if not isinstance(raw, dict):
             return ProbeResponse(status="failed", failure=ProtocolError("malformed call record"))
         mutated = raw.get("mutated") if isinstance(raw.get("mutated"), list) else []
-        mutated = [i for i in mutated if isinstance(i, int) and not isinstance(i, bool)][:32]
+        mutated = [i if isinstance(i, int) else i[:80] for i in mutated
+                   if isinstance(i, str) or (isinstance(i, int) and not isinstance(i, bool))][:32]
         seconds = raw.get("seconds")
         seconds = float(seconds) if isinstance(seconds, (int, float)) and abs(seconds) < 1e9 else 0.0
         extra = {
@@ -179,15 +191,23 @@ def _parse(payload: dict[str, Any], expected_calls: int) -> ProbeResponse:
             "cleared": raw.get("cleared") is not False,
         }
         if raw.get("ok"):
+            wanted = outputs_wanted.get(n, 0)
             try:
                 value = wire.decode_value(raw.get("value"))
+                outs = raw.get("outputs", []) if wanted else []
+                if not isinstance(outs, list) or len(outs) != wanted:
+                    raise wire.WireError("the output arguments did not come back")
+                outputs = [wire.decode_value(o) for o in outs]
             except (wire.WireError, ValueError) as e:
                 calls.append(CallResult(ok=False, error={"type": "UnreadableResult", "message": str(e)}))
                 continue
-            calls.append(CallResult(ok=True, value=value, mutated=mutated, seconds=float(seconds), **extra))
+            calls.append(CallResult(ok=True, value=value, mutated=mutated, outputs=outputs, seconds=float(seconds),
+                                    **extra))
         else:
             err = raw.get("error") if isinstance(raw.get("error"), dict) else {}
             clean = {k: (str(v)[:500] if not isinstance(v, int) else v) for k, v in err.items()
                      if k in ("type", "message", "function", "line", "code", "execution_count")}
             calls.append(CallResult(ok=False, error=clean, mutated=mutated, seconds=float(seconds), **extra))
-    return ProbeResponse(status="ok", calls=calls, signature=str(payload.get("signature", ""))[:200])
+    params = payload.get("parameters")
+    params = [str(p)[:80] for p in params][:64] if isinstance(params, list) else []
+    return ProbeResponse(status="ok", calls=calls, signature=str(payload.get("signature", ""))[:200], parameters=params)

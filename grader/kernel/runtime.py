@@ -118,8 +118,8 @@ def main(request_json, refs, reply):  # noqa: C901 - one flat protocol handler r
 
     b64encode, b64decode = refs["b64encode"], refs["b64decode"]
     # the builtins as they were before any student code ran (a notebook may rebind builtins.isinstance)
-    isinstance, len, repr, sorted, list, str = (refs["builtins"][n] for n in
-                                                ("isinstance", "len", "repr", "sorted", "list", "str"))
+    isinstance, len, repr, sorted, list, str, int = (refs["builtins"][n] for n in
+                                                     ("isinstance", "len", "repr", "sorted", "list", "str", "int"))
     Tensor = refs.get("Tensor")
     torch = sys.modules.get("torch")
     np = sys.modules.get("numpy")
@@ -352,7 +352,10 @@ def main(request_json, refs, reply):  # noqa: C901 - one flat protocol handler r
         else:
             response["status"] = "ok"
             try:
-                response["signature"] = f"{name}{inspect.signature(fn)}"
+                sig = inspect.signature(fn)
+                response["signature"] = f"{name}{sig}"
+                positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+                response["parameters"] = [p.name for p in sig.parameters.values() if p.kind in positional][:64]
             except (TypeError, ValueError):
                 response["signature"] = name
             for run in request.get("runs", []):
@@ -368,12 +371,16 @@ def main(request_json, refs, reply):  # noqa: C901 - one flat protocol handler r
                 # decoding may have imported torch for a notebook that never did
                 torch, np = sys.modules.get("torch"), sys.modules.get("numpy")
                 before = [raw_bytes(a) for a in args]
+                before_kw = {k: raw_bytes(v) for k, v in kwargs.items()}
                 t0 = time.perf_counter()
                 tracer = Tracer()
                 try:
                     with tracer:
                         out = fn(*args, **kwargs)
                     record = {"ok": True, "value": encode(out)}
+                    # the arguments the function writes into (`outputs:`), read after it returned
+                    record["outputs"] = [encode(args[k] if isinstance(k, int) else kwargs[k])
+                                         for k in call.get("outputs", [])]
                 except KeyboardInterrupt:
                     raise
                 except BaseException as exc:  # SystemExit too: a student's sys.exit() is their error
@@ -381,6 +388,7 @@ def main(request_json, refs, reply):  # noqa: C901 - one flat protocol handler r
                 record["seconds"] = time.perf_counter() - t0
                 record["torch_calls"] = sorted(tracer.names)
                 record["mutated"] = [i for i, (a, b) in enumerate(zip(args, before)) if b is not None and raw_bytes(a) != b]
+                record["mutated"] += [k for k, v in kwargs.items() if before_kw[k] is not None and raw_bytes(v) != before_kw[k]]
                 response["calls"].append(record)
     finally:
         for helper, old in swapped.items():

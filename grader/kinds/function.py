@@ -3,7 +3,9 @@
 `function`: the reference is an expression over the arguments (e.g. `torch.sigmoid(x)`).
 `derivative`: the reference is torch.autograd's derivative of an expression (e.g. of
 `torch.relu(x)` with respect to x), with conventions at kinks.
-Each probe (a named set of inputs) is one rubric check.
+Each probe (a named set of inputs) is one rubric check; a function question with `outputs:`
+(arguments the function writes into, such as gradient buffers) has one check per probe and output.
+`call: keyword` passes the arguments by name instead of in the handout's order.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from grader.kinds.base import (
 )
 from grader.kinds.cells import StarterCell, function_stub, prompt_cells
 from grader.kinds.compare import compare
-from grader.kinds.inputs import as_reference_input, make_input, stable_seed
+from grader.kinds.inputs import as_reference_input, make_input, reference_copies, stable_seed
 from grader.kinds.references import ReferenceHelpers, evaluate_reference, reference_module, resolve
 from grader.kinds.registry import get_kind, register
 from grader.spec.models import Kink, Model, ProbeSpec, QuestionBase, Tolerance
@@ -58,9 +60,15 @@ class _CodeQuestion(QuestionBase):
     isolate: list[str] = Field(default_factory=list)  # student helpers replaced by the reference's while probing
     forbid: list[str] = Field(default_factory=list)   # torch functions the student may not call (fnmatch)
     require: list[str] = Field(default_factory=list)  # at least one of these must be called (fnmatch)
+    call: Literal["positional", "keyword"] = "positional"  # how probes pass the args: in order, or by name
+    outputs: list[str] = Field(default_factory=list)  # args the function writes into; compared after the call
 
     @model_validator(mode="after")
     def _probes_cover_args(self) -> "_CodeQuestion":
+        unknown = [o for o in self.outputs if o not in self.args]
+        if unknown or len(set(self.outputs)) != len(self.outputs):
+            raise ValueError(f"outputs must be distinct names among the args {self.args}"
+                             + (f"; unknown {unknown}" if unknown else ""))
         names = set()
         for i, p in enumerate(self.probes):
             if p.name in names:
@@ -76,11 +84,20 @@ class _CodeQuestion(QuestionBase):
         return self
 
     def check_names(self) -> list[str]:
+        if self.outputs:
+            return [output_check(p.name, o) for p in self.probes for o in self.outputs]
         return [p.name for p in self.probes]
 
     @property
     def call_signature(self) -> str:
         return f"{self.function}({', '.join(self.args)})"
+
+    @property
+    def probe_call(self) -> str:
+        """How the grader calls the function, as feedback shows it."""
+        if self.call == "keyword":
+            return f"{self.function}({', '.join(f'{a}={a}' for a in self.args)})"
+        return self.call_signature
 
     @property
     def stub_signature(self) -> str:
@@ -101,6 +118,8 @@ class DerivativeQuestion(_CodeQuestion):
 
     @model_validator(mode="after")
     def _wrt(self) -> "DerivativeQuestion":
+        if self.outputs:
+            raise ValueError("outputs: only function questions compare arguments written in place")
         if self.wrt is None:
             self.wrt = self.args[0]
         if self.wrt not in self.args:
@@ -108,11 +127,17 @@ class DerivativeQuestion(_CodeQuestion):
         return self
 
 
+def output_check(probe: str, output: str) -> str:
+    """The rubric check of one output argument on one probe, e.g. `random/dw1`."""
+    return f"{probe}/{output}"
+
+
 @dataclass
 class Expected:
-    value: Any
+    value: Any                                        # the return value (not compared when there are outputs)
     credit: float = 1.0
     note: str = ""
+    outputs: list[Any] = field(default_factory=list)  # the output arguments' contents after the reference ran
 
 
 @dataclass
@@ -142,9 +167,10 @@ def _derivative(question: DerivativeQuestion, args: list[Any], kwargs: dict[str,
 
 
 class CodeKind(QuestionKind):
-    """Kinds that call a student's function on the grader's inputs (each probe is one check)."""
+    """Kinds that call a student's function on the grader's inputs (each probe is one check, or one per output)."""
 
-    def references(self, q: Any, args: list[Any], kwargs: dict[str, Any], ref: Any) -> list[Expected]:
+    def references(self, q: Any, args: list[Any], kwargs: dict[str, Any], ref: Any, array: str = "torch") -> list[Expected]:
+        """The reference's answer first, then the alternatives'; `array` is the course's array library."""
         raise NotImplementedError
 
     def prepare(self, q: Any, assignment: Any) -> list[PreparedProbe]:
@@ -165,7 +191,8 @@ class CodeKind(QuestionKind):
                                     f"for probe {p.name!r}")
                 args = [built[a] for a in q.args]
             allowed = [self._kink(q, k, args, dict(p.kwargs), ref) for k in self.kinks(q)]
-            prepared.append(PreparedProbe(p, args, dict(p.kwargs), self.references(q, args, dict(p.kwargs), ref),
+            expected = self.references(q, args, dict(p.kwargs), ref, assignment.array_library)
+            prepared.append(PreparedProbe(p, args, dict(p.kwargs), expected,
                                           [a for a in allowed if a is not None]))
         return prepared
 
@@ -201,22 +228,23 @@ class CodeKind(QuestionKind):
     async def check(self, q: Any, prepared: list[PreparedProbe], ctx: CheckContext) -> QuestionOutcome:
         if ctx.prober is None or not ctx.prober.alive:
             status, why = kernel_gone(ctx)
-            return QuestionOutcome([CheckOutcome(p.spec.name, False, status=status, hidden=p.spec.hidden) for p in prepared],
-                                   status=status, feedback=f"Could not call `{q.function}`: {why}.")
+            return QuestionOutcome(failed_checks(q, prepared, status), status=status,
+                                   feedback=f"Could not call `{q.function}`: {why}.")
         array = ctx.assignment.array_library
         swap = _swap(q, ctx.assignment)
-        response = await ctx.prober.call(q.function, [Call(p.args, p.kwargs) for p in prepared],
+        response = await ctx.prober.call(q.function, [_call(q, p) for p in prepared],
                                          trace=bool(q.forbid or q.require), array=array, swap=swap)
         if response.status != "ok":
             return unusable(q, prepared, response, ctx)
         checks, penalties = [], []
         errors: dict[str, None] = {}
         for p, result in zip(prepared, response.calls):
-            checks.append(_judge(q, p, result, response.signature, array))
+            checks += _judge(q, p, result, response.signature, array)
             if not result.ok:
                 errors[describe_error(q, result.error or {}, response.signature)] = None
-            if result.mutated:
-                names = ", ".join(f"`{q.args[i]}`" for i in result.mutated if i < len(q.args))
+            changed = [n for n in _mutated(q, result) if n not in q.outputs]  # writing into an output is the job
+            if changed:
+                names = ", ".join(f"`{n}`" for n in changed)
                 penalties.append(("mutates_input",
                                   f"`{q.function}` modified its input {names} in place (on "
                                   f"{'a hidden input' if p.spec.hidden else p.spec.describe()}); "
@@ -234,6 +262,8 @@ class CodeKind(QuestionKind):
             for c in checks:
                 c.feedback = ""
         penalties = penalties[:1] + shortcut_penalties(q, [r for r in response.calls if r.ok], f"`{q.function}`")
+        order = _order_note(q, response.parameters) if not all(c.passed for c in checks) else ""
+        feedback = f"{feedback}\n{order}".strip()
         details = {}
         if swap:
             helpers = ", ".join(f"`{n}`" for n in q.isolate)
@@ -242,6 +272,38 @@ class CodeKind(QuestionKind):
                     "under its own question.")
             feedback = f"{feedback}\n{note}".strip()
         return QuestionOutcome(checks, feedback=feedback, penalties=penalties, details=details)
+
+
+def _call(q: _CodeQuestion, p: PreparedProbe) -> Call:
+    """The probe's call: the args in the handout's order, or by name (`call: keyword`); the
+    outputs' contents come back after it."""
+    if q.call == "keyword":
+        return Call([], {**dict(zip(q.args, p.args)), **p.kwargs}, outputs=list(q.outputs))
+    return Call(p.args, p.kwargs, outputs=[q.args.index(o) for o in q.outputs])
+
+
+def _mutated(q: _CodeQuestion, result: CallResult) -> list[str]:
+    """The names of the args the call changed in place (the runtime reports positions or keywords)."""
+    names = [k if isinstance(k, str) else q.args[k] if k < len(q.args) else None for k in result.mutated]
+    return [n for n in names if n in q.args]
+
+
+def _order_note(q: _CodeQuestion, parameters: list[str]) -> str:
+    """When a positional call went wrong and the student's parameters are the handout's in another
+    order, say so: the values went to the wrong names, which an error from deep inside never tells."""
+    if q.call != "positional":
+        return ""
+    mine = [n for n in parameters if n in q.args]
+    if len(mine) != len(q.args) or set(mine) != set(q.args) or mine == q.args:
+        return ""
+    return (f"Your parameters are ({', '.join(parameters)}); the handout's order is ({', '.join(q.args)}), "
+            "which is the order the grader passes the arguments in.")
+
+
+def failed_checks(q: _CodeQuestion, prepared: list[PreparedProbe], status: str) -> list[CheckOutcome]:
+    """Every check of the question, not passed, with one status (the function could not be called)."""
+    names = [[output_check(p.spec.name, o) for o in q.outputs] or [p.spec.name] for p in prepared]
+    return [CheckOutcome(n, False, status=status, hidden=p.spec.hidden) for p, ns in zip(prepared, names) for n in ns]
 
 
 def kernel_gone(ctx: CheckContext) -> tuple[str, str]:
@@ -277,42 +339,72 @@ def shortcut_penalties(q: Any, results: list[CallResult], who: str) -> list[tupl
     return out
 
 
-def _judge(q: _CodeQuestion, p: PreparedProbe, result: CallResult, signature: str, array: str = "torch") -> CheckOutcome:
-    name, where = p.spec.name, p.spec.describe()
+def _judge(q: _CodeQuestion, p: PreparedProbe, result: CallResult, signature: str,
+           array: str = "torch") -> list[CheckOutcome]:
+    """The probe's checks: its return value, or with `outputs` each output argument after the call."""
+    where = p.spec.describe()
+    names = [output_check(p.spec.name, o) for o in q.outputs] or [p.spec.name]
     if not result.ok:
-        return CheckOutcome(name, False, status=R.ERROR, hidden=p.spec.hidden,
-                            feedback=f"On {where}: {describe_error(q, result.error or {}, signature)}")
-    assert result.value is not None
-    first = None
-    for exp in p.expected:
-        verdict = compare(result.value, exp.value, rtol=q.tolerance.rtol, atol=q.tolerance.atol,
-                          arg_names=q.args, args=p.args, allowed=p.allowed, array=array)
+        why = f"On {where}: {describe_error(q, result.error or {}, signature)}"
+        return [CheckOutcome(n, False, status=R.ERROR, hidden=p.spec.hidden, feedback=why) for n in names]
+    if not q.outputs:
+        assert result.value is not None
+        return [_verdict(q, p, names[0], result.value, [e.value for e in p.expected], f"`{_call_text(q, p)}`", array)]
+    mutated = _mutated(q, result)
+    checks = []
+    for k, (name, output) in enumerate(zip(names, q.outputs)):
+        check = _verdict(q, p, name, result.outputs[k], [e.outputs[k] for e in p.expected],
+                         f"`{output}` after the call", array, inputs=False)
+        if not check.passed and output not in mutated:
+            check.feedback += (f" Your function left `{output}` unchanged: write into it in place (`{output} += …` or "
+                               f"`{output}[...] = …`); `{output} = …` only rebinds the name inside your function.")
+        checks.append(check)
+    return checks
+
+
+def _verdict(q: _CodeQuestion, p: PreparedProbe, name: str, received: Any, expected: list[Any], what: str,
+             array: str, inputs: bool = True) -> CheckOutcome:
+    """One check: `received` against the reference's value, then the alternatives' (`expected`, in
+    the order of `p.expected`). `inputs`: whether the value lines up with the inputs element-wise,
+    so a wrong element can be shown with the inputs that produced it."""
+    where, first = p.spec.describe(), None
+    for exp, value in zip(p.expected, expected):
+        verdict = compare(received, value, rtol=q.tolerance.rtol, atol=q.tolerance.atol,
+                          arg_names=q.args if inputs else [], args=p.args if inputs else [],
+                          allowed=p.allowed, array=array)
         if verdict.passed:
             note = "; ".join(n for n in (exp.note, verdict.note) if n)
             return CheckOutcome(name, True, feedback=f"On {where}: {note}" if note else "",
                                 credit=exp.credit if exp.credit < 1 else None, hidden=p.spec.hidden)
         first = first or verdict
     assert first is not None
-    call = q.call_signature if not p.kwargs else \
-        f"{q.function}({', '.join([*q.args, *(f'{k}={v!r}' for k, v in p.kwargs.items())])})"
-    return CheckOutcome(name, False, feedback=f"On {where}: `{call}` {first.message}", hidden=p.spec.hidden)
+    return CheckOutcome(name, False, feedback=f"On {where}: {what} {first.message}", hidden=p.spec.hidden)
+
+
+def _call_text(q: _CodeQuestion, p: PreparedProbe) -> str:
+    """The probe's call as feedback shows it, with its extra keyword arguments."""
+    if not p.kwargs:
+        return q.probe_call
+    named = [f"{a}={a}" if q.call == "keyword" else a for a in q.args]
+    return f"{q.function}({', '.join([*named, *(f'{k}={v!r}' for k, v in p.kwargs.items())])})"
 
 
 def describe_error(q: _CodeQuestion, err: dict[str, Any], signature: str) -> str:
-    text = f"`{q.call_signature}` raised {err.get('type', 'an exception')}: {err.get('message', '')}".rstrip(": ")
+    text = f"`{q.probe_call}` raised {err.get('type', 'an exception')}: {err.get('message', '')}".rstrip(": ")
     if err.get("code"):
         fn = err.get("function")
         inside = f" in `{fn}`" if fn and fn != "<module>" else ""
         text += f" (line {err.get('line')}{inside}: `{err['code']}`)"
     if err.get("type") == "TypeError" and signature and "argument" in str(err.get("message", "")):
-        text += f". The grader calls it as `{q.call_signature}`; yours is `{signature}`"
+        how = "by keyword as" if q.call == "keyword" else "as"
+        text += f". The grader calls it {how} `{q.probe_call}`; yours is `{signature}`"
     return text
 
 
 def unusable(q: _CodeQuestion, prepared: list[PreparedProbe], response: ProbeResponse, ctx: CheckContext) -> QuestionOutcome:
     if response.status == "missing":
         status = R.MISSING
-        msg = f"No function `{q.function}` is defined in the notebook (the grader calls `{q.call_signature}`)."
+        msg = f"No function `{q.function}` is defined in the notebook (the grader calls `{q.probe_call}`)."
         required = {n for o in ctx.assignment.questions for n in get_kind(o.kind).attempt(o).names}
         close = difflib.get_close_matches(q.function, [d for d in response.defined if d not in required], n=1, cutoff=0.75)
         if close:
@@ -326,24 +418,33 @@ def unusable(q: _CodeQuestion, prepared: list[PreparedProbe], response: ProbeRes
     elif isinstance(response.failure, CellTimeout):
         failure = response.failure
         status, msg = R.TIMEOUT, (
-            f"Calling `{q.call_signature}` on the grader's inputs used more than the limit ({failure.limit:g} s of "
+            f"Calling `{q.probe_call}` on the grader's inputs used more than the limit ({failure.limit:g} s of "
             "CPU time) and was stopped. Look for an endless loop." if failure.clock == "cpu" else
-            f"Calling `{q.call_signature}` on the grader's inputs waited longer than the limit ({failure.limit:g} s) "
+            f"Calling `{q.probe_call}` on the grader's inputs waited longer than the limit ({failure.limit:g} s) "
             "without finishing and was stopped. Look for a sleep, an input() or a loop that waits.")
     elif isinstance(response.failure, KernelDied):
-        status, msg = R.KERNEL_DIED, f"The kernel died while calling `{q.call_signature}`."
+        status, msg = R.KERNEL_DIED, f"The kernel died while calling `{q.probe_call}`."
     else:  # no usable reply (a runtime replaced or silenced, a malformed answer): not a verdict
         status, msg = R.UNDECIDED, (f"The grader could not read what `{q.function}` returned ({response.failure}); "
                                     "a TA will review it.")
-    return QuestionOutcome([CheckOutcome(p.spec.name, False, status=status, hidden=p.spec.hidden) for p in prepared],
-                           status=status, feedback=msg, needs_review=status == R.UNDECIDED)
+    return QuestionOutcome(failed_checks(q, prepared, status), status=status, feedback=msg,
+                           needs_review=status == R.UNDECIDED)
 
 
 class FunctionKind(CodeKind):
     name = "function"
     model = FunctionQuestion
 
-    def references(self, q: FunctionQuestion, args: list[Any], kwargs: dict[str, Any], ref: Any) -> list[Expected]:
+    def references(self, q: FunctionQuestion, args: list[Any], kwargs: dict[str, Any], ref: Any,
+                   array: str = "torch") -> list[Expected]:
+        if q.outputs:  # each reference writes into its own fresh copies, called as the student's function is
+            exprs = [(q.reference, 1.0, "")] + [(a.reference, a.credit, a.note) for a in q.alternatives if a.reference]
+            out = []
+            for expr, credit, note in exprs:
+                xs = reference_copies(args, array)
+                _evaluate(expr, q, xs, kwargs, ref)
+                out.append(Expected(None, credit, note, [xs[q.args.index(o)] for o in q.outputs]))
+            return out
         xs = [as_reference_input(a) for a in args]
         out = [Expected(_evaluate(q.reference, q, xs, kwargs, ref))]
         for alt in q.alternatives:
@@ -359,7 +460,8 @@ class DerivativeKind(CodeKind):
     def kinks(self, q: DerivativeQuestion) -> list[Kink]:
         return q.kinks
 
-    def references(self, q: DerivativeQuestion, args: list[Any], kwargs: dict[str, Any], ref: Any) -> list[Expected]:
+    def references(self, q: DerivativeQuestion, args: list[Any], kwargs: dict[str, Any], ref: Any,
+                   array: str = "torch") -> list[Expected]:
         out = [Expected(_derivative(q, args, kwargs, q.reduce, ref=ref))]
         for alt in q.alternatives:
             if alt.reduce or alt.of:

@@ -23,6 +23,8 @@ def make_input(spec: InputSpec, generator: Any) -> Any:
     shape = tuple(spec.shape)
     if spec.values is not None:
         return torch.tensor(spec.values, dtype=dtype)
+    if spec.fill is not None:
+        return torch.full(shape, spec.fill, dtype=dtype)
     if spec.uniform is not None:
         lo, hi = spec.uniform
         t = lo + (hi - lo) * torch.rand(shape, generator=generator, dtype=torch.float64)
@@ -43,3 +45,20 @@ def as_reference_input(value: Any) -> Any:
     if isinstance(value, torch.Tensor) and value.is_floating_point():
         return value.detach().to(torch.float64)
     return value
+
+
+def reference_copies(values: list[Any], array: str) -> list[Any]:
+    """Fresh copies of probe inputs for a reference that writes into its arguments (`outputs:`):
+    float64 like `as_reference_input`, never sharing memory with the inputs sent to the student,
+    and in the course's array library (NumPy arrays for a NumPy course), so the reference is
+    called as the student's function is."""
+    import torch
+
+    out = []
+    for v in values:
+        if isinstance(v, torch.Tensor):
+            t = v.detach().to(torch.float64 if v.is_floating_point() else v.dtype, copy=True)
+            out.append(t.numpy() if array == "numpy" else t)
+        else:
+            out.append(v)
+    return out

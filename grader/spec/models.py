@@ -24,23 +24,25 @@ class InputSpec(Model):
     """How to make one argument for a probe call.
 
     Exactly one source: `uniform: [lo, hi]`, `normal: [mean, std]`, `values: [...]` (literal
-    tensor), `choice: [...]` (draw from these values) or `value:` (a plain Python value).
+    tensor), `choice: [...]` (draw from these values), `fill: 0.0` (a constant tensor of `shape`,
+    e.g. a gradient buffer a function accumulates into) or `value:` (a plain Python value).
     """
 
     uniform: tuple[float, float] | None = None
     normal: tuple[float, float] | None = None
     values: Any = None
     choice: list[float] | None = None
+    fill: float | None = None
     value: Any = None
     shape: list[int] = Field(default_factory=list)
     dtype: Literal["float32", "float64", "int64", "bool"] = "float32"
 
     @model_validator(mode="after")
     def _one_source(self) -> "InputSpec":
-        sources = [k for k in ("uniform", "normal", "values", "choice", "value") if getattr(self, k) is not None]
+        sources = [k for k in ("uniform", "normal", "values", "choice", "fill", "value") if getattr(self, k) is not None]
         if len(sources) != 1:
             raise ValueError(
-                "give exactly one of uniform, normal, values, choice, value"
+                "give exactly one of uniform, normal, values, choice, fill, value"
                 + (f" (got {', '.join(sources)})" if sources else "")
             )
         if any(d < 0 for d in self.shape):
