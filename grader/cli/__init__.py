@@ -7,13 +7,15 @@ Exit codes: 0 graded (whatever the score), 2 unusable input, 3 the grader itself
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import sys
-from typing import Callable
+from collections.abc import Callable
+from typing import Any, NoReturn
 
-from grader.version import __version__
 from grader.errors import GraderInputError, NotGraded
 from grader.interrupt import Interrupted
+from grader.version import __version__
 
 # verb -> module under grader.cli exposing add_arguments(parser) and run(args) -> int
 VERBS: dict[str, tuple[str, str]] = {
@@ -40,10 +42,28 @@ def _top_help() -> str:
     return "\n".join(lines)
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line and a pointer to --help (exit 2), not argparse's usage block."""
+
+    def __init__(self, *args: Any, verb: str, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.verb = verb
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_INPUT, f"grade: error: {message}; see `grade {self.verb} --help`\n")
+
+
+def build_parser(verb: str) -> argparse.ArgumentParser:
+    """The parser of one verb (its module's add_arguments, plus --debug)."""
+    module = importlib.import_module(f"{__name__}.{VERBS[verb][0]}")
+    parser = _Parser(prog=f"grade {verb}" if verb != "grade" else "grade", description=module.__doc__,
+                     formatter_class=argparse.RawDescriptionHelpFormatter, verb=verb)
+    module.add_arguments(parser)
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for grader failures")
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
         print(_top_help())
@@ -53,11 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     verb = argv.pop(0) if argv[0] in VERBS else "grade"
     module = importlib.import_module(f"{__name__}.{VERBS[verb][0]}")
-    parser = argparse.ArgumentParser(prog=f"grade {verb}" if verb != "grade" else "grade", description=module.__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    module.add_arguments(parser)
-    parser.add_argument("--debug", action="store_true", help="show tracebacks for grader failures")
-    args = parser.parse_args(argv)
+    args = build_parser(verb).parse_args(argv)
     run: Callable[..., int] = module.run
     try:
         return run(args)

@@ -17,10 +17,11 @@ exit codes: 0 every submission has a result, 1 some could not be graded (see gra
 from __future__ import annotations
 
 import argparse
+import re
 import sys
-from pathlib import Path
 
-from grader.cli.limits import add_limit_arguments, limits_from
+from grader.cli.limits import limits_from
+from grader.cli.options import add_grading_arguments, output_folder, report_name
 from grader.errors import GraderInputError
 from grader.files import write_atomic
 from grader.kinds import open_bundle
@@ -38,39 +39,49 @@ from grader.workflows.batch.run import Progress, grade_batch
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help="folder, zip or notebook(s)")
-    p.add_argument("-a", "--assignment", required=True, metavar="ID|PATH", help="assignment id (bundled) or YAML path")
-    p.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="where the gradebook and exports go")
+    add_grading_arguments(p, assignment_required=True, assignment_help="bundled assignment id or YAML path",
+                          output_metavar="OUTDIR", output_required=True,
+                          output_help="where the gradebook and exports go (created inside a folder that exists)",
+                          format_help="also write OUTDIR/results/<student>.<ext> in this format (repeatable)",
+                          format_default=None, many_formats=True)
     p.add_argument("-j", "--workers", type=int, default=None, metavar="N", help="notebooks graded at once (default: cores)")
     p.add_argument("--regrade", action="store_true", help="grade everything again, even unchanged submissions")
     p.add_argument("--student-pattern", metavar="REGEX",
                    help="regex with a group `student` applied to each notebook's path to get the student id")
-    p.add_argument("--format", dest="extra", action="append", default=[], choices=["gradescope", "json"],
-                   help="also write OUTDIR/results/<student>.<format>.json (repeatable)")
-    add_limit_arguments(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar (default when not a terminal)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="grade on a Dask distributed cluster (e.g. tcp://head:8786); the gradebook stays here")
+
+
+def _check_pattern(pattern: str | None) -> None:
+    """Before anything is unpacked or graded: a typo in the regex is the user's, said in one line."""
+    if pattern is None:
+        return
+    try:
+        re.compile(pattern)
+    except re.error as e:
+        raise GraderInputError(f"--student-pattern {pattern!r}: not a valid regular expression ({e})") from None
 
 
 def run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise GraderInputError("--workers must be at least 1")
     limits = limits_from(args)
-    out = Path(args.output)
-    if out.exists() and not out.is_dir():
-        raise GraderInputError(f"-o {args.output}: exists and is not a folder")
+    _check_pattern(args.student_pattern)
+    out = output_folder(args.output, mkdir=args.mkdir)
     bundle = open_bundle(args.assignment)
     assignment = bundle.assignment
-    subs = find_submissions(args.paths, unpack_to=out / "unpacked", student_pattern=args.student_pattern)
+    subs = find_submissions(args.paths, unpack_to=out / "unpacked", student_pattern=args.student_pattern,
+                            assignment=assignment)
     book = Gradebook(out / "gradebook.sqlite")
     failed: list[str] = []
 
     def on_result(student: str, result) -> None:
         write_feedback(out, student, render(result, "markdown"), render(result, "html"))
-        for fmt in args.extra:
-            write_atomic(out / "results" / f"{safe_file_stem(student)}.{fmt}.json", render(result, fmt))
+        for fmt in dict.fromkeys(args.format):
+            write_atomic(out / "results" / report_name(safe_file_stem(student), fmt), render(result, fmt))
 
-    show = sys.stderr.isatty() and not args.no_progress
+    show = sys.stderr.isatty() and not args.no_progress and not args.quiet
     counts = {"graded": 0, "failed": 0, "skipped": 0}
     progress = task = None
     if show:
@@ -101,12 +112,14 @@ def run(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.stop()
         write_csv(book, assignment, out)
-        write_failure_feedback(book, out)
+        write_failure_feedback(book, out, title=assignment.title)
         write_report(book, assignment, out)
         book.close()
-    print(f"{len(subs) + len(subs.rejected)} submissions: {counts['graded']} graded, {counts['skipped']} unchanged, "
-          f"{counts['failed']} could not be graded; gradebook {out / 'gradebook.sqlite'}, grades {out / 'grades.csv'}",
-          file=sys.stderr)
+    if not args.quiet:
+        print(f"{len(subs) + len(subs.rejected)} submissions: {counts['graded']} graded, {counts['skipped']} unchanged, "
+              f"{counts['failed']} could not be graded; gradebook {out / 'gradebook.sqlite'}, "
+              f"grades {out / 'grades.csv'}, feedback {out / 'feedback'}/, report {out / 'report.html'}",
+              file=sys.stderr)
     for line in failed:
         print(f"  not graded: {line}", file=sys.stderr)
     return 1 if failed else 0

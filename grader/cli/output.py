@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-from grader.errors import GraderInputError
+from grader.cli.options import output_file
 from grader.files import write_atomic
 
 
-def write_output(text: str | bytes, path: str | None) -> None:
+def write_output(text: str | bytes, path: str | None, flag: str = "-o") -> None:
     if not path or path == "-":
         if isinstance(text, bytes):
             sys.stdout.buffer.write(text)
@@ -17,6 +16,5 @@ def write_output(text: str | bytes, path: str | None) -> None:
             sys.stdout.write(text)
         sys.stdout.flush()
         return
-    if Path(path).is_dir():
-        raise GraderInputError(f"-o {path}: is a directory; give a file name")
+    output_file(path, flag)
     write_atomic(path, text)

@@ -11,14 +11,17 @@ Configuration lives in the repo (`grader.yml`, or `[tool.grader]` in `pyproject.
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-import tomllib
 import yaml
 from pydantic import Field, ValidationError
 
 from grader.errors import GraderInputError
+from grader.report.junit import junit_xml
 from grader.report.safe import annotation, markdown_code, markdown_text, terminal
 from grader.results import GradeResult, as_number, exact
 from grader.spec.models import Model
@@ -80,12 +83,34 @@ def passed(result: GradeResult, target: Target) -> bool:
     return result.max_score == 0 or result.score >= result.max_score * exact(target.min_score)
 
 
-def shown(path: Path) -> str:
-    """Repo-relative when possible: GitHub places annotations by relative path."""
+def repo_root(start: Path | None = None) -> Path:
+    """The folder paths are shown relative to: `$GITHUB_WORKSPACE` in GitHub Actions (where annotations are
+    placed by it), else the git work tree holding `start` (the cwd), else the folder of the CI configuration
+    found from it, else `start`. So `grade ci` run from a subfolder names a notebook as it does from the top."""
+    start = (start or Path.cwd()).resolve()
+    workspace = os.environ.get("GITHUB_WORKSPACE")
+    if workspace:
+        return Path(workspace).resolve()
+    for d in [start, *start.parents]:
+        if (d / ".git").exists():
+            return d
+    cfg = find_config(start)
+    return cfg.parent.resolve() if cfg else start
+
+
+def shown(path: Path, root: Path | None = None) -> str:
+    """`path` relative to the repo's root (`repo_root`), with `/`: what GitHub's annotations and JUnit
+    readers expect. A path outside the repo stays absolute."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return (Path.cwd() / path).resolve().relative_to(root or repo_root()).as_posix()
     except ValueError:
-        return str(path)
+        return str(Path(path).resolve())
+
+
+def junit_report(pairs: list[tuple[Target, GradeResult]]) -> str:
+    """The JUnit XML for `grade ci`, every `file=` the notebook's repo-relative path (`shown`)."""
+    root = repo_root()
+    return junit_xml([dataclasses.replace(r, notebook=shown(t.notebook, root)) for t, r in pairs])
 
 
 def annotations(result: GradeResult, target: Target) -> list[str]:

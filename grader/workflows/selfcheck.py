@@ -16,7 +16,7 @@ from grader.kinds import load_assignment
 from grader.kinds.registry import get_kind
 from grader.notebook.read import read_notebook
 from grader.report.safe import terminal
-from grader.results import PASSED
+from grader.results import PASSED, GradeResult
 from grader.spec.find import rubric_for
 from grader.spec.models import Assignment
 
@@ -45,6 +45,7 @@ class SelfCheck:
     lines: list[str]
     passed: int
     total: int
+    result: GradeResult  # the public checks' result, for reports in other formats
 
     @property
     def ok(self) -> bool:
@@ -75,4 +76,4 @@ def self_check(notebook: str | Path, assignment: Assignment | None = None, limit
                      f"{'were' if hidden != 1 else 'was'} not run, so your final grade may be lower.")
     else:
         lines.append("This assignment has no hidden checks; your grader may still review written answers.")
-    return SelfCheck(lines, ok, total)
+    return SelfCheck(lines, ok, total, result)

@@ -40,7 +40,7 @@ def test_json_report_follows_the_contract() -> None:
 @pytest.mark.notebook
 def test_gradescope_output_written_with_dash_o(tmp_path: Path) -> None:
     out = tmp_path / "results" / "results.json"
-    proc = run_cli(str(SEED), "--format", "gradescope", "-o", str(out), "--assignment", "derivatives-activations")
+    proc = run_cli(str(SEED), "--format", "gradescope", "-o", str(out), "--mkdir", "--assignment", "derivatives-activations")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == ""
     doc = json.loads(out.read_text())

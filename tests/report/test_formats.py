@@ -5,18 +5,31 @@ student-controlled text cannot break the format it is embedded in."""
 from __future__ import annotations
 
 import json
+import os
+import pty
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from fractions import Fraction as F
 from html.parser import HTMLParser
 
 import pytest
 
-from grader.report.safe import terminal
 from grader.report import formats, render
 from grader.report.junit import junit_xml
-from grader.results import (FAILED, NOT_ATTEMPTED, PARTIAL, PASSED, UNDECIDED, CellEvent, CheckResult, GradeResult,
-                            QuestionResult)
+from grader.report.safe import terminal
+from grader.results import (
+    FAILED,
+    NOT_ATTEMPTED,
+    PARTIAL,
+    PASSED,
+    UNDECIDED,
+    CellEvent,
+    CheckResult,
+    GradeResult,
+    QuestionResult,
+)
 
 PARTIAL_FEEDBACK = "is wrong on 1 of 3 values; x=2 → expected 3, got 4.\nCheck the sign of the exponent."
 ALL_FORMATS = ["text", "markdown", "html", "json", "gradescope", "junit"]
@@ -230,6 +243,79 @@ def test_text_prints_rich_markup_in_feedback_literally() -> None:
 
 def test_text_without_color_has_no_ansi_escapes_even_from_feedback() -> None:
     assert "\x1b" not in render(sample(feedback="raised ValueError: \x1b[2J\x1b[31mgotcha"), "text", color=False)
+
+
+LONG = ("is wrong on 3 of 64 values; the loss should be `−[y·log(p) + (1−y)·log(1−p)]` averaged over the batch, "
+        "yours sums it: compare `loss.mean()` with `loss.sum()` and check `reduction='mean'` in your call")
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+def test_text_unwrapped_keeps_every_line_whole() -> None:
+    """Piped or written to a file (width None) a feedback line is one line, however long."""
+    text = render(sample(feedback=LONG + "\n" + "y" * 300), "text")
+    assert f"\n  {LONG}\n" in text and f"\n  {'y' * 300}\n" in text
+
+
+@pytest.mark.parametrize("width", [40, 57, 80, 120])
+@pytest.mark.parametrize("color", [False, True])
+def test_text_wraps_at_the_width_between_words_and_never_inside_a_code_span(width: int, color: bool) -> None:
+    text = _plain(render(sample(feedback=LONG), "text", color=color, width=width))
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= width
+    fb = text.split("tanh (2.3333/3, partial)\n", 1)[1].split("\nsecret (", 1)[0].splitlines()
+    assert all(line.startswith("  ") for line in fb)  # still under its question
+    assert " ".join(line.strip() for line in fb) == LONG  # every word, in order, none lost or cut
+    for span in re.findall(r"`[^`]*`", LONG):
+        assert any(span in line for line in fb), span  # each code span whole on one line
+    assert (len(fb) > 1) == (width < len(LONG) + 2)
+
+
+@pytest.mark.parametrize("width", [None, 30, 100])
+@pytest.mark.parametrize("color", [False, True])
+def test_text_has_no_trailing_spaces(width: int | None, color: bool) -> None:
+    fb = "ends in spaces   \n  indented   \n" + LONG + "     " + "\tand a tab  "
+    text = _plain(render(sample(feedback=fb, event="error   \n   "), "text", color=color, width=width))
+    assert [line for line in text.splitlines() if line != line.rstrip()] == []
+    assert "not_attempted\n" in text  # the score table's last column is not padded either
+
+
+def test_text_cuts_only_what_cannot_fit_on_a_line_and_keeps_it_indented() -> None:
+    span = "`" + "x" * 70 + "`"
+    text = render(sample(feedback=f"see {span} here"), "text", width=40)
+    fb = text.split("tanh (2.3333/3, partial)\n", 1)[1].split("\nsecret (", 1)[0].splitlines()
+    assert all(line.startswith("  ") and len(line) <= 40 for line in fb)
+    assert "".join(line.strip() for line in fb) == f"see{span}here"
+
+
+def _width_seen(env: dict[str, str], *, tty: bool, columns: int | None = None) -> str:
+    """What `terminal_width(sys.stdout)` says in a fresh process whose stdout is a terminal or a pipe."""
+    code = "import sys; from grader.report.text import terminal_width; print(terminal_width(sys.stdout), file=sys.stderr)"
+    env = {k: v for k, v in {**os.environ, **env}.items() if k != "COLUMNS" or "COLUMNS" in env}
+    if not tty:
+        return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                              check=True).stderr.strip()
+    main, child = pty.openpty()
+    try:
+        if columns is not None:
+            import fcntl
+            import struct
+            import termios
+            fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+        proc = subprocess.run([sys.executable, "-c", code], env=env, stdout=child, stderr=subprocess.PIPE,
+                              text=True, check=True)
+    finally:
+        os.close(child)
+        os.close(main)
+    return proc.stderr.strip()
+
+
+def test_the_report_width_is_the_terminals_and_none_when_piped() -> None:
+    assert _width_seen({"COLUMNS": "57"}, tty=True) == "57"  # COLUMNS wins, as for any Unix tool
+    assert _width_seen({}, tty=True, columns=63) == "63"  # else the terminal's own size
+    assert _width_seen({"COLUMNS": "57"}, tty=False) == "None"  # piped: never wrapped
 
 
 # --- html -------------------------------------------------------------------------------------------------

@@ -159,4 +159,4 @@ def test_hostile_text_is_escaped_in_the_not_graded_page(tmp_path: Path, student:
     for page in ((tmp_path / "feedback" / f"{safe_file_stem(student)}.html").read_text(),
                  (tmp_path / "feedback" / "plain.html").read_text()):
         shown = "".join(assert_only_safe_markup(page).text)
-        assert "# Not graded" in shown and student in shown and "49" not in shown
+        assert "not graded" in shown.lower() and student in shown and "49" not in shown

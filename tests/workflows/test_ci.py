@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
+from fractions import Fraction as F
 from pathlib import Path
 
 import pytest
 from conftest import ROOT, SEED, run_cli
+
+from grader.results import FAILED, GradeResult, QuestionResult
 
 STARTER = ROOT / "examples" / "derivatives_activations_starter.ipynb"
 
@@ -97,3 +101,89 @@ def test_composite_action_grade_step_runs_as_actions_would(tmp_path: Path) -> No
     assert "pass  ex02/done.ipynb: 20/20" in proc.stdout and (repo / "results" / "junit.xml").is_file()
     assert "derivatives-activations" in summary.read_text()
     assert shlex.split(command)[:2] == ["grade", "ci"]
+
+
+def _lost(notebook: Path) -> GradeResult:
+    return GradeResult("derivatives-activations", "D", str(notebook),
+                       [QuestionResult("relu", "function", "ReLU", F(0), F(1), FAILED, "wrong")])
+
+
+def test_junit_and_annotations_name_notebooks_from_the_repo_root_even_from_a_subfolder(tmp_path: Path,
+                                                                                        monkeypatch) -> None:
+    from grader.workflows.ci import (
+        Target,
+        annotations,
+        find_config,
+        junit_report,
+        load_config,
+        shown,
+    )
+
+    repo = _repo(tmp_path, "notebooks:\n  - {path: ex02/todo.ipynb, assignment: derivatives-activations}\n")
+    monkeypatch.delenv("GITHUB_WORKSPACE", raising=False)
+    for cwd in (repo, repo / "ex02"):
+        monkeypatch.chdir(cwd)
+        [target] = load_config(find_config(Path.cwd()))  # found upwards, as `grade ci` does
+        given = Target(Path("todo.ipynb") if cwd != repo else Path("ex02/todo.ipynb"), "derivatives-activations", 1.0)
+        for t in (target, given):  # from the config (absolute) or typed on the command line (relative to cwd)
+            assert shown(t.notebook) == "ex02/todo.ipynb"
+            assert annotations(_lost(t.notebook), t)[0].startswith("::error file=ex02/todo.ipynb,")
+            [case] = ET.fromstring(junit_report([(t, _lost(t.notebook))])).iter("testcase")
+            assert case.get("file") == "ex02/todo.ipynb"
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(repo / "ex02"))  # in Actions, relative to the checkout
+    assert shown(Path("todo.ipynb")) == "todo.ipynb" and shown(repo / "ex02" / "todo.ipynb") == "todo.ipynb"
+
+
+@pytest.mark.notebook
+def test_grade_ci_from_a_subfolder_names_notebooks_from_the_repo_root(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, "notebooks:\n  - {path: ex02/todo.ipynb, assignment: derivatives-activations}\n")
+    proc = run_cli("ci", cwd=repo / "ex02", env={"GITHUB_ACTIONS": "true"})
+    assert proc.returncode == 1, proc.stderr
+    assert "FAIL  ex02/todo.ipynb: 0/20" in proc.stdout
+    assert "::error file=ex02/todo.ipynb,title=derivatives-activations relu::" in proc.stdout
+    assert str(tmp_path) not in proc.stdout  # no absolute path in the console
+
+
+def test_action_cache_key_changes_with_the_graders_version(tmp_path: Path) -> None:
+    """hashFiles() cannot see the action's folder: the key comes from a step that hashes the grader's files."""
+    import shutil
+    import subprocess
+
+    import yaml
+
+    steps = yaml.safe_load((ROOT / "action.yml").read_text())["runs"]["steps"]
+    cache = next(s for s in steps if str(s.get("uses", "")).startswith("actions/cache"))
+    assert "hashFiles" not in cache["with"]["key"] and "${{ steps.grader.outputs.hash }}" in cache["with"]["key"]
+    step = next(s for s in steps if s.get("id") == "grader")
+    assert steps.index(step) < steps.index(cache)
+
+    def key(action: Path) -> str:
+        out = tmp_path / "out.txt"
+        out.write_text("")
+        subprocess.run(["bash", "-c", step["run"]], check=True, env={"GITHUB_ACTION_PATH": str(action),
+                                                                    "GITHUB_OUTPUT": str(out), "PATH": "/usr/bin:/bin"})
+        [line] = out.read_text().splitlines()
+        assert re.fullmatch(r"hash=[0-9a-f]{16}", line), line
+        return line
+
+    action = tmp_path / "action"
+    (action / "grader").mkdir(parents=True)
+    for name in ("pyproject.toml", "constraints.txt", "grader/version.py"):
+        shutil.copy(ROOT / name, action / name)
+    before = key(action)
+    assert key(action) == before
+    (action / "grader" / "version.py").write_text('__version__ = "99.0"\n')
+    assert key(action) != before
+
+
+def test_workflows_update_apt_before_installing_and_pin_cpu_torch() -> None:
+    import yaml
+
+    action = yaml.safe_load((ROOT / "action.yml").read_text())["runs"]["steps"]
+    example = yaml.safe_load((ROOT / "examples" / "github-actions" / "autograde.yml").read_text())["jobs"]["grade"]["steps"]
+    pin = next(line for line in (ROOT / "constraints.txt").read_text().splitlines() if line.startswith("torch=="))
+    for steps in (action, example):
+        install = next(s["run"] for s in steps if "apt-get install" in s.get("run", ""))
+        assert install.index("apt-get update") < install.index("apt-get install")
+        torch = next(line for line in install.splitlines() if "download.pytorch.org/whl/cpu" in line)
+        assert pin in torch or "constraints.txt" in torch
