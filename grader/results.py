@@ -77,6 +77,9 @@ class GradeResult:
     timings: dict[str, float] = field(default_factory=dict)
     isolation: str = ""
     grader_version: str = ""
+    # about the notebook as a whole (its metadata names another assignment, several were handed in):
+    # shown in every report, and each one flags the result for review; may hold the student's text
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def score(self) -> Fraction:
@@ -88,6 +91,11 @@ class GradeResult:
 
     @property
     def needs_review(self) -> bool:
+        return bool(self.warnings) or self.answers_need_review
+
+    @property
+    def answers_need_review(self) -> bool:
+        """Some question could not be checked automatically (as opposed to a warning about the notebook)."""
         return any(q.needs_review for q in self.questions)
 
 

@@ -20,7 +20,7 @@ from grader.errors import GraderInputError, NotGraded
 from grader.interrupt import Interrupted
 from grader import results as R
 from grader.grading.attempt import flag_for_review, mark_unattempted
-from grader.grading.choose import choose_assignment
+from grader.grading.choose import assignment_warning, choose_assignment
 from grader.grading.score import score_question
 from grader.kernel.errors import KernelError
 from grader.kernel.limits import Limits
@@ -29,7 +29,7 @@ from grader.kernel.session import KernelSession
 from grader.kinds import load_assignment
 from grader.kinds.base import CheckContext, CheckOutcome, QuestionKind, QuestionOutcome
 from grader.kinds.registry import get_kind
-from grader.notebook.read import read_notebook
+from grader.notebook.read import lost_definitions, read_notebook
 from grader.results import GradeResult
 from grader.spec.find import rubric_for
 from grader.spec.models import Assignment, QuestionBase, Rubric
@@ -102,6 +102,7 @@ async def _grade_once(notebook: str | Path, assignment: Assignment | None, rubri
     if assignment is None:
         path, how = choose_assignment(nb)
         assignment = load_assignment(path)
+    warning = assignment_warning(nb, assignment)
     rubric = rubric or rubric_for(assignment)
     kinds = {q.id: get_kind(q.kind) for q in assignment.questions}
     timings: dict[str, float] = {}
@@ -142,7 +143,18 @@ async def _grade_once(notebook: str | Path, assignment: Assignment | None, rubri
         assignment=assignment.id, assignment_title=assignment.title, notebook=str(notebook), questions=questions,
         events=session.report.events, assignment_source=how, timings=timings,
         isolation=session.wrapped.isolation, grader_version=__version__,
+        warnings=([warning] if warning else []) + incomplete(nb, session.revival.killers),
     )
+
+
+def incomplete(nb: nbformat.NotebookNode, skipped: set[int]) -> list[str]:
+    """Grading is incomplete when a cell that killed its kernel (a crash, or a timeout that ignored the
+    interrupt) defined what later cells need: the fresh kernel ran without it, so what failed after it
+    may not be the student's code. Said in every report and flagged for review, never taken as a verdict."""
+    return [f"Grading is incomplete: cell {index + 1} stopped its kernel and was not run again, so "
+            f"{', '.join(f'`{n}`' for n in names[:6])}{' and more' if len(names) > 6 else ''} "
+            f"{'was' if len(names) == 1 else 'were'} missing for the cells after it; a TA will review the questions "
+            "that depend on it." for index, names in lost_definitions(nb, skipped)]
 
 
 def grade_notebook(notebook: str | Path, assignment: Assignment | None = None, rubric: Rubric | None = None,

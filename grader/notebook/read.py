@@ -358,3 +358,40 @@ def locate_cell(nb: nbformat.NotebookNode, where: str | CellQuery) -> Located:
     else:
         why = f"there are {len(fitting)} cells {q.shape()} (cells {cells}){hint}"
     return Located(None, "not found", why)
+
+
+def defined_names(source: str) -> frozenset[str]:
+    """The names a cell's top-level code binds: assignments, `def`, `class`, imports."""
+    tree = parse_code(source)
+    if tree is None:
+        return frozenset()
+    out: set[str] = set(cell_facts(source).assigned) if cell_facts(source) else set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            out.update((a.asname or a.name).split(".")[0] for a in node.names if a.name != "*")
+    return frozenset(out)
+
+
+def read_names(source: str) -> frozenset[str]:
+    """Every name a cell reads anywhere, function bodies included (they run when called)."""
+    tree = parse_code(source)
+    if tree is None:
+        return frozenset()
+    return frozenset(n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load))
+
+
+def lost_definitions(nb: nbformat.NotebookNode, skipped: set[int]) -> list[tuple[int, list[str]]]:
+    """For each skipped code cell (one that killed its kernel and was not run again), the names it
+    defines that a later cell reads: what the rest of the notebook was graded without."""
+    out = []
+    for index in sorted(skipped):
+        if index >= len(nb.cells) or nb.cells[index].cell_type != "code":
+            continue
+        defined = defined_names(nb.cells[index].source)
+        later = set().union(*(read_names(c.source) for c in nb.cells[index + 1:] if c.cell_type == "code"))
+        needed = sorted(defined & later)
+        if needed:
+            out.append((index, needed))
+    return out

@@ -29,11 +29,12 @@ def render_gradescope(result: GradeResult, *, color: bool = False) -> str:
             "tags": [q.kind, q.status],
         })
     notes = [f"Cell {e.cell_index + 1}: {terminal(e.message)}" for e in result.events]
+    warnings = "".join(f"Warning: {terminal(w)}\n\n" for w in result.warnings)
     doc = {
         "score": as_number(result.score),
         "max_score": as_number(result.max_score),
         "execution_time": round(result.timings.get("total", 0.0), 2),
-        "output": ("Notes from running your notebook:\n" + "\n".join(notes)) if notes else "",
+        "output": warnings + (("Notes from running your notebook:\n" + "\n".join(notes)) if notes else ""),
         "output_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",

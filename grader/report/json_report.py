@@ -20,6 +20,7 @@ def to_dict(result: GradeResult) -> dict[str, Any]:
         "score": as_number(result.score),
         "max_score": as_number(result.max_score),
         "needs_review": result.needs_review,
+        "warnings": list(result.warnings),
         "questions": [
             {
                 "id": q.id, "title": q.title, "kind": q.kind,

@@ -35,8 +35,10 @@ def junit_tree(results: list[GradeResult]) -> ET.Element:
         suite = _element(root, "testsuite", name=f"{res.assignment}: {res.notebook}", tests=str(len(res.questions)),
                          failures=str(fails), errors=str(errs), skipped=str(skips),
                          time=f"{res.timings.get('total', 0.0):.3f}")
-        _element(ET.SubElement(suite, "properties"), "property", name="score",
-                 value=f"{as_number(res.score)}/{as_number(res.max_score)}")
+        props = ET.SubElement(suite, "properties")
+        _element(props, "property", name="score", value=f"{as_number(res.score)}/{as_number(res.max_score)}")
+        for w in res.warnings:
+            _element(props, "property", name="warning", value=w)
         for q in res.questions:
             case = _element(suite, "testcase", classname=res.assignment, name=q.id, file=res.notebook)
             if q.score >= q.max_score:

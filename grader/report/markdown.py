@@ -20,6 +20,7 @@ def _inline(text: str) -> str:
 @register("markdown")
 def render_markdown(result: GradeResult, *, color: bool = False) -> str:
     lines = [f"# {_inline(result.assignment_title)}: {as_number(result.score)} / {as_number(result.max_score)}", ""]
+    lines += [f"**Warning:** {_inline(w)}  " for w in result.warnings] + ([""] if result.warnings else [])
     lines += ["| question | score | status |", "| --- | --- | --- |"]
     for q in result.questions:
         lines.append(f"| {_inline(q.title or q.id)} | {as_number(q.score)} / {as_number(q.max_score)} | {_inline(q.status)} |")
@@ -36,6 +37,6 @@ def render_markdown(result: GradeResult, *, color: bool = False) -> str:
         for q in todo:
             lines += [f"### {_inline(q.title or q.id)} ({as_number(q.score)} / {as_number(q.max_score)}, {_inline(q.status)})", ""]
             lines += [f"{line}  " for line in markdown_text(q.feedback).split("\n") if line.strip()] + [""]
-    if result.needs_review:
+    if result.answers_need_review:
         lines += ["", "_Some answers could not be checked automatically; a TA will review them._"]
     return "\n".join(lines).rstrip() + "\n"

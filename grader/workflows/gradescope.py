@@ -11,10 +11,14 @@ from __future__ import annotations
 import io
 import stat
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
-from grader.version import __version__
+from grader.grading.choose import Found, choose_notebook
+from grader.kinds import load_assignment
+from grader.report.safe import terminal
 from grader.spec.bundle import AssignmentBundle
+from grader.version import __version__
 
 PKG = Path(__file__).resolve().parents[1]  # the grader package
 
@@ -23,9 +27,16 @@ SETUP_SH = """#!/usr/bin/env bash
 set -euo pipefail
 apt-get update -qq
 apt-get install -y -qq python3 python3-venv python3-pip bubblewrap >/dev/null
-python3 -m venv /autograder/venv
+# the grader needs Python >= 3.11 (requires-python); Ubuntu 22.04's python3 is 3.10, its python3.11 is in universe
+PYTHON=python3
+if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  apt-get install -y -qq python3.11 python3.11-venv >/dev/null
+  PYTHON=python3.11
+fi
+"$PYTHON" -m venv /autograder/venv
 /autograder/venv/bin/pip install -q --upgrade pip
-/autograder/venv/bin/pip install -q --index-url https://download.pytorch.org/whl/cpu "torch>=2.2"
+# the CPU build, pinned as the project pins it (constraints.txt); any other torch request pulls a CUDA build
+/autograder/venv/bin/pip install -q --index-url https://download.pytorch.org/whl/cpu "torch==2.13.0"
 /autograder/venv/bin/pip install -q /autograder/source/grader_src
 """
 
@@ -38,11 +49,21 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 GRADE="${GRADE:-$ROOT/venv/bin/grade}"
 command -v "$GRADE" >/dev/null 2>&1 || GRADE=grade
 mkdir -p "$ROOT/results"
+PYTHON="${GRADER_PYTHON:-$(dirname "$(command -v "$GRADE" || echo .)")/python}"
 fail() {
   python3 - "$1" "$ROOT/results/results.json" <<'PY'
 import json, sys
 json.dump({"score": 0, "output": sys.argv[1], "output_format": "text", "visibility": "visible",
            "stdout_visibility": "hidden", "tests": []}, open(sys.argv[2], "w"), indent=2)
+PY
+}
+warn() {  # $1: a JSON string; put it at the top of results.json's output
+  python3 - "$1" "$ROOT/results/results.json" <<'PY'
+import json, sys
+note, path = json.loads(sys.argv[1]), sys.argv[2]
+doc = json.load(open(path))
+doc["output"] = "Warning: " + note + ("\\n\\n" + doc["output"] if doc.get("output") else "")
+json.dump(doc, open(path, "w"), indent=2)
 PY
 }
 shopt -s nullglob
@@ -51,10 +72,25 @@ if [ ${#notebooks[@]} -eq 0 ]; then
   fail "No .ipynb notebook was found in your submission. Upload your notebook file."
   exit 0
 fi
+# Only notebooks are submissions: a .py beside one is the student's own module. Of several notebooks,
+# grade the one the student most plausibly meant (grader/workflows/gradescope.py: choose_upload) and say so.
+notebook="${notebooks[0]}"
+note=""
 if [ ${#notebooks[@]} -gt 1 ]; then
-  echo "several notebooks submitted; grading ${notebooks[0]}" >&2
+  choice="$("$PYTHON" -c 'import json, sys
+from pathlib import Path
+from grader.workflows.gradescope import choose_upload
+index, note = choose_upload(Path(sys.argv[1]), Path(sys.argv[2]), [Path(p) for p in sys.argv[3:]])
+print(index)
+print(json.dumps(note))' "$HERE/assignment.yaml" "$ROOT/submission" "${notebooks[@]}")"
+  if [ $? -ne 0 ]; then  # the grader's fault, not the student's: a failed run staff see and rerun
+    echo "could not choose among the submitted notebooks (see above)" >&2
+    exit 1
+  fi
+  { read -r index; read -r note; } <<<"$choice"
+  notebook="${notebooks[$index]}"
 fi
-err="$("$GRADE" "${notebooks[0]}" --assignment "$HERE/assignment.yaml" --format gradescope \\
+err="$("$GRADE" "$notebook" --assignment "$HERE/assignment.yaml" --format gradescope \\
         -o "$ROOT/results/results.json" 2>&1 >/dev/null)"
 status=$?
 if [ $status -eq 2 ]; then  # the submission itself is unusable: tell the student what to fix
@@ -64,8 +100,18 @@ elif [ $status -ne 0 ]; then  # the grader failed or was stopped: a failed run s
   echo "$err" >&2
   exit 1
 fi
+if [ -n "$note" ]; then warn "$note"; fi  # also above "could not be graded": the others are named
 exit 0
 """
+
+
+def choose_upload(assignment_file: Path, submission: Path, notebooks: Sequence[Path]) -> tuple[int, str]:
+    """Several notebooks uploaded: the index (in `notebooks`) of the one the student most plausibly
+    meant (see grading/choose.py: valid, for this assignment, newest) and the warning naming the
+    others, made safe for Gradescope's text output. run_autograder calls it."""
+    found = [Found(p, terminal(str(p.relative_to(submission)), one_line=True), p.lstat().st_mtime) for p in notebooks]
+    choice = choose_notebook(found, load_assignment(assignment_file))
+    return found.index(choice.chosen), terminal(choice.warning or "")
 
 
 def build_bundle(bundle: AssignmentBundle) -> bytes:

@@ -114,14 +114,16 @@ def test_grades_csv_has_no_formula_in_any_cell(tmp_path: Path) -> None:
     book.close()
     with open(path, newline="") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0] == ["student", "score", "max_score", "outcome", "needs_review", "relu"]
+    assert rows[0] == ["student", "score", "max_score", "outcome", "needs_review", "relu", "reason"]
     students = {r[0] for r in rows[1:]}
     assert students == {"'" + s for s in [*FORMULAS, "=evil()"]}  # every one neutralised, none lost
     for row in rows[1:]:
         for cell in row:
             assert not cell or cell[0] not in "=+-@\t\r", row
     graded = next(r for r in rows if r[0] == "'+1+1")
-    assert graded[1:] == ["1", "2", "graded", "0", "1"]  # the grader's numbers stay numbers
+    assert graded[1:] == ["1", "2", "graded", "0", "1", ""]  # the grader's numbers stay numbers
+    failed = next(r for r in rows if r[0] == "'=evil()")
+    assert failed[1] == "" and failed[-1] == "'@problem"  # no score, and the reason, neutralised
 
 
 # --- terminal ----------------------------------------------------------------------------------------------
@@ -159,7 +161,7 @@ def test_text_report_shows_no_student_escape_sequence_and_no_fake_total(color: b
 def test_text_report_keeps_every_student_line_indented_even_when_wrapped() -> None:
     res = _result(feedback="y" * 250 + "\n" + " " * 97 + FAKE_TOTAL, event="z" * 300 + FAKE_TOTAL)
     res.questions[1].feedback = "note " + "w" * 200 + FAKE_TOTAL
-    for line in _lines(render(res, "text")):
+    for line in _lines(render(res, "text", width=100)):  # wrapped as on a 100-column terminal
         assert not line.startswith(("y", "z", "w", FAKE_TOTAL)), line
         assert len(line) <= 100
 

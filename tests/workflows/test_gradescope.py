@@ -6,11 +6,12 @@ import json
 import os
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import SEED, run_cli
+from conftest import ROOT, SEED, run_cli
 
 GRADE = str(Path(sys.executable).parent / "grade")
 
@@ -93,3 +94,40 @@ def test_every_bundle_grades_its_solution_from_the_unzipped_copy_alone(aid: str,
     doc = json.loads(out.stdout)
     lost = {q["id"]: q["feedback"] for q in doc["questions"] if q["score"] != q["max_score"]}
     assert doc["score"] == doc["max_score"] and not lost, lost
+
+
+# --- several notebooks uploaded ---------------------------------------------------------------------
+
+STARTER = ROOT / "examples" / "derivatives_activations_starter.ipynb"
+
+
+def _put(path: Path, data: bytes | str, age_days: float) -> None:
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    t = time.time() - age_days * 86400
+    os.utime(path, (t, t))
+
+
+@pytest.mark.notebook
+def test_gradescope_grades_the_plausible_upload_and_names_the_other(autograder: Path) -> None:
+    sub = autograder / "submission"
+    _put(sub / "a_draft.ipynb", STARTER.read_bytes(), age_days=2)          # alphabetically first, older
+    _put(sub / "b_final\x1b[2J.ipynb", SEED.read_bytes(), age_days=1)
+    _put(sub / "helpers.py", "def helper():\n    return 1\n", age_days=0)
+    doc = _run(autograder)
+    assert doc["score"] == 20 and doc["max_score"] == 20 and len(doc["tests"]) == 12
+    assert doc["output"].startswith("Warning: 2 notebooks were handed in; graded `b_final.ipynb` (the newest")
+    assert "Not graded: `a_draft.ipynb` (older: modified " in doc["output"]
+    assert "\x1b" not in doc["output"] and "helpers.py" not in doc["output"]
+
+
+@pytest.mark.notebook
+def test_gradescope_says_which_notebooks_when_none_can_be_graded(autograder: Path) -> None:
+    sub = autograder / "submission"
+    _put(sub / "one.ipynb", "{broken", age_days=1)
+    _put(sub / "two.ipynb", b"", age_days=0)
+    doc = _run(autograder)
+    assert doc["score"] == 0 and doc["tests"] == []
+    assert doc["output"].startswith("Warning: 2 notebooks were handed in; graded `two.ipynb`")
+    assert "`one.ipynb` (not a valid notebook: invalid JSON" in doc["output"]
+    assert "Your notebook could not be graded: " in doc["output"] and "the file is empty" in doc["output"]
+

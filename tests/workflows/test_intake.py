@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SEED, run_cli
+from conftest import SEED, run_cli
 
 from grader.errors import GraderInputError
 from grader.kinds import open_bundle

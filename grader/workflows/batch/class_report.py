@@ -14,11 +14,14 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader import results as R
 from grader.files import write_atomic
 from grader.report.pages import render_page
 from grader.spec.models import Assignment
 from grader.workflows.batch.discover import safe_file_stem
 from grader.workflows.batch.gradebook import Gradebook, Row
+
+NOT_ATTEMPTS = frozenset({R.NOT_ATTEMPTED, R.NO_ANSWER})  # statuses of an answer the student never started
 
 
 @dataclass(frozen=True)
@@ -80,12 +83,14 @@ def _first_line(text: str) -> str:
 
 
 def _question_line(qid: str, mean: float, qs: list[dict]) -> QuestionLine:
+    """The placeholders of answers never attempted (starter code, an empty answer cell) are counted as
+    not attempted and kept out of the problems: they say nothing about what the class got wrong."""
     problems = Counter(_first_line(q["feedback"]) for q in qs
-                       if q["score"] < q["max_score"] and q["feedback"] and q["status"] != "not_attempted")
+                       if q["score"] < q["max_score"] and q["feedback"] and q["status"] not in NOT_ATTEMPTS)
     common = problems.most_common(1)
     problem, count = common[0] if common else ("", 0)
     return QuestionLine(qid, mean, full=sum(1 for q in qs if q["score"] >= q["max_score"]), graded=len(qs),
-                        skipped=sum(1 for q in qs if q["status"] == "not_attempted"),
+                        skipped=sum(1 for q in qs if q["status"] in NOT_ATTEMPTS),
                         problem=problem, problem_count=count)
 
 
@@ -103,8 +108,9 @@ def _summary(graded: list[Row], qids: list[str]) -> Summary:
 
 
 def _why(r: Row) -> str:
-    return r.problem or ", ".join(f"{q['id']} ({q['status']})" for q in (r.result or {}).get("questions", [])
-                                  if q.get("needs_review") or q["status"] in ("unparsed", "undecided", "timeout", "kernel_died"))
+    questions = ", ".join(f"{q['id']} ({q['status']})" for q in (r.result or {}).get("questions", [])
+                          if q.get("needs_review") or q["status"] in ("unparsed", "undecided", "timeout", "kernel_died"))
+    return r.problem or "; ".join([*(r.result or {}).get("warnings", []), *([questions] if questions else [])])
 
 
 def write_report(gradebook: Gradebook, assignment: Assignment, out: Path) -> Path:

@@ -42,6 +42,8 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from grader.errors import GraderInputError
+from grader.grading.choose import Found, Passed, choose_notebook
+from grader.spec.models import Assignment
 
 MAX_NOTEBOOK_BYTES = 100 * 1024 * 1024
 MAX_UNPACKED_BYTES = 1024 * 1024 * 1024
@@ -55,9 +57,12 @@ _SKIP_DIRS = {".ipynb_checkpoints", "__MACOSX"}
 
 @dataclass(frozen=True)
 class Submission:
+    """The notebook graded for `student`. `warnings`: what intake has to say about it (several
+    notebooks were handed in: which one was graded and why), added to the student's result."""
     student: str
     path: Path
     content_hash: str
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -386,14 +391,56 @@ def _summary(notes: list[Rejected]) -> str:
     return "; ".join(reasons[:3]) + more
 
 
+def _unpack_order(c: _Candidate) -> tuple[bool, int, int]:
+    return c.zip is not None, c.size, c.order
+
+
+def _materialise(c: _Candidate, intake: _Intake, unpack_to: Path) -> Submission:
+    """The candidate as a file the grader may read (unpacked, or copied under a safe name), with its hash."""
+    if c.zip is not None:
+        return _unpack(c, intake)
+    if c.file is not None and _shown(str(c.file)) != str(c.file):  # not UTF-8: a copy, named safely
+        target = unpack_to / ".not-utf8" / (safe_file_stem(c.rel[: -len(".ipynb")]) + ".ipynb")
+        return _copy(c, target, functools.partial(open, c.file, "rb"), intake)
+    return _hash_file(c, intake)
+
+
+def _inside(c: _Candidate) -> str:
+    """The notebook's name as the student knows it: its path inside their folder (or the file name)."""
+    parts = PurePosixPath(c.rel).parts
+    return "/".join(parts[1:]) if len(parts) > 1 else parts[0]
+
+
+def _choose(mine: list[tuple[_Candidate, Submission]], bad: list[tuple[_Candidate, str]],
+            assignment: Assignment | None) -> Submission:
+    """Several notebooks for one student: the one they most plausibly meant (grading/choose.py), with
+    a warning naming the others. The warning is part of the content hash, so a notebook added or
+    removed beside an unchanged one is graded again (and its feedback says so). The others' unpacked
+    copies are removed (their bytes still count towards the limit in all)."""
+    subs = {s.path: s for _, s in mine}
+    choice = choose_notebook([Found(s.path, _inside(c), c.mtime) for c, s in mine], assignment,
+                             [Passed(_inside(c), why.removeprefix(c.rel + ": ")) for c, why in bad])
+    s = subs[choice.chosen.path]
+    for c, other in mine:
+        if other is not s and other.path != c.file:  # our copy of a notebook not graded: not left lying around
+            other.path.unlink(missing_ok=True)
+    warning = choice.warning or ""
+    digest = hashlib.sha256(f"{s.content_hash}\0{warning}".encode("utf-8", "surrogatepass")).hexdigest()
+    return Submission(s.student, s.path, digest, (warning,) if warning else ())
+
+
 def find_submissions(paths: list[str], *, unpack_to: Path, student_pattern: str | None = None,
                      max_notebook_bytes: int = MAX_NOTEBOOK_BYTES, max_unpacked_bytes: int = MAX_UNPACKED_BYTES,
-                     max_notebooks_per_student: int = MAX_NOTEBOOKS_PER_STUDENT) -> Submissions:
+                     max_notebooks_per_student: int = MAX_NOTEBOOKS_PER_STUDENT,
+                     assignment: Assignment | None = None) -> Submissions:
     """One submission per student. The student id is the notebook's file name in a flat folder, else its
     top-level folder's name (one folder per student); `student_pattern` (a regex, group `student`, applied
-    to the notebook's path under PATH) overrides where it matches. Several notebooks for one student: the
-    most recently modified is the submission. Returns the good submissions, with `.rejected` and `.ignored`
-    (see the module's docstring); raises GraderInputError only for unusable PATHs or a bad pattern."""
+    to the notebook's path under PATH) overrides where it matches. Only `.ipynb` files are submissions:
+    a `.py` beside a notebook is the student's own helper module. Several notebooks for one student: the
+    one they most plausibly meant is graded (one that parses, whose metadata or content names `assignment`,
+    then the newest; see `choose_notebook`) and its `warnings` name the others. Returns the good
+    submissions, with `.rejected` and `.ignored` (see the module's docstring); raises GraderInputError
+    only for unusable PATHs or a bad pattern."""
     try:
         pattern = re.compile(student_pattern) if student_pattern else None
     except re.error as e:
@@ -422,30 +469,40 @@ def find_submissions(paths: list[str], *, unpack_to: Path, student_pattern: str 
         for c in intake.candidates:
             by_student.setdefault(c.student, []).append(c)
         rejected: dict[str, Rejected] = {}
-        chosen: list[_Candidate] = []
+        first: list[_Candidate] = []   # each student's newest notebook
+        extra: list[_Candidate] = []   # their other notebooks, unpacked only with what the class leaves
         for student, cs in by_student.items():
             if len(cs) > max_notebooks_per_student:
-                first = cs[0]
-                top = PurePosixPath(first.rel).parts
-                where = first.shown[: len(first.shown) - len(first.rel)] + top[0] + "/" if len(top) > 1 else first.shown
+                top = PurePosixPath(cs[0].rel).parts
+                where = cs[0].shown[: len(cs[0].shown) - len(cs[0].rel)] + top[0] + "/" if len(top) > 1 else cs[0].shown
                 rejected[student] = Rejected(student, where, f"{len(cs)} notebooks in the submission, over the limit "
                                                              f"of {max_notebooks_per_student}; none was graded")
                 continue
-            chosen.append(max(cs, key=lambda c: (c.mtime, -c.order)))
+            cs = sorted(cs, key=lambda c: (-c.mtime, c.order))
+            first.append(cs[0])
+            extra += cs[1:]
+
+        got: dict[str, list[tuple[_Candidate, Submission]]] = {}
+        refused: dict[str, list[tuple[_Candidate, str]]] = {}
+        # files on disk first, then zip members smallest first: a bomb cannot crowd out the class
+        for c in sorted(first, key=_unpack_order) + sorted(extra, key=_unpack_order):
+            try:
+                got.setdefault(c.student, []).append((c, _materialise(c, intake, unpack_to)))
+            except _Refused as e:
+                refused.setdefault(c.student, []).append((c, str(e)))
 
         found: dict[str, Submission] = {}
-        # files on disk first, then zip members smallest first: a bomb cannot crowd out the class
-        for c in sorted(chosen, key=lambda c: (c.zip is not None, c.size, c.order)):
-            try:
-                if c.zip is not None:
-                    found[c.student] = _unpack(c, intake)
-                elif c.file is not None and _shown(str(c.file)) != str(c.file):  # not UTF-8: a copy, named safely
-                    target = unpack_to / ".not-utf8" / (safe_file_stem(c.rel[: -len(".ipynb")]) + ".ipynb")
-                    found[c.student] = _copy(c, target, functools.partial(open, c.file, "rb"), intake)
-                else:
-                    found[c.student] = _hash_file(c, intake)
-            except _Refused as e:
-                rejected[c.student] = Rejected(c.student, c.shown, str(e))
+        for student in by_student:
+            if student in rejected:
+                continue
+            mine, bad = got.get(student, []), refused.get(student, [])
+            if not mine:
+                rejected[student] = Rejected(student, bad[0][0].shown, _summary([Rejected(student, c.shown, why)
+                                                                                  for c, why in bad]))
+            elif len(mine) == 1 and not bad:
+                found[student] = mine[0][1]
+            else:
+                found[student] = _choose(mine, bad, assignment)
 
     ignored = list(intake.ignored)
     for student, notes in intake.notes.items():

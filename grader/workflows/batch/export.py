@@ -41,8 +41,16 @@ def write_feedback(out: Path, student: str, markdown: str, page: str | None = No
     write_atomic(folder / f"{stem}.html", page or render_page("text.html", title=student, text=markdown))
 
 
-def write_failure_feedback(gradebook: Gradebook, out: Path) -> None:
+def write_failure_feedback(gradebook: Gradebook, out: Path, title: str = "") -> Path:
+    """feedback/<student>.md and .html for each submission that could not be graded: no score, and the
+    reason, so the student can act on it (`title`: the assignment's). Returns the feedback folder."""
+    heading = f"{title}: not graded" if title else "Not graded"
     for row in gradebook.rows():
         if row.outcome == "failed":
-            write_feedback(out, row.student, "# Not graded\n\nThe grader could not grade this submission: "
-                                             f"{markdown_text(row.problem or '', one_line=True)}\n")
+            reason = row.problem or "no reason was recorded"
+            write_feedback(out, row.student, f"# {markdown_text(heading, one_line=True)}\n\n"
+                                             "The grader could not grade this submission: "
+                                             f"{markdown_text(reason, one_line=True)}\n",
+                           render_page("not_graded.html", title=title or "Your submission", student=row.student,
+                                       reason=reason))
+    return out / "feedback"

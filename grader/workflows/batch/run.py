@@ -118,6 +118,7 @@ async def _run(submissions: list[Submission], bundle: AssignmentBundle, gradeboo
                 continue
             if interrupt.requested():
                 return  # graded while stopping (a cancelled kernel looks like a dead one): not recorded
+            result.warnings[:0] = s.warnings  # intake's (which of several notebooks), before the grading's own
             try:
                 on_result(s.student, result)  # feedback files first: a result in the gradebook always has them
             except Exception as e:  # noqa: BLE001 - e.g. a file name the filesystem refuses: this student only
