@@ -10,9 +10,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import nbformat
 import pytest
 from conftest import by_id
+from toys import reword_todo, toy_course, toy_notebook
 
 from grader.errors import SpecError
 from grader.grading.pipeline import grade_notebook
@@ -85,10 +85,7 @@ RESTYLED = {
 
 
 def _write(folder: Path, name: str, cells: dict[str, str]) -> Path:
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells.values()])
-    path = folder / name
-    nbformat.write(nb, path)
-    return path
+    return toy_notebook(folder, *cells.values(), name=name)
 
 
 @pytest.fixture
@@ -224,19 +221,9 @@ LOOPS_BLANK = {**LOOPS, "step_loop": STEP_LOOP.replace("step(z[k:k + 1])[0]", "0
                "path_loop": PATH_LOOP.replace("out[:, i] - 0.1 * np.array([2.0, 6.0]) * out[:, i]", "0.0")}
 
 
-def _reword(source: str, comment: str | None) -> str:
-    """The TODO comment line as a student leaves it: reworded, or deleted (None)."""
-    lines = [comment if line.strip().startswith("# TODO") else line for line in source.splitlines()]
-    return "\n".join(line for line in lines if line is not None)
-
-
 @pytest.fixture
 def loops(tmp_path: Path) -> Path:
-    (tmp_path / "toy-figure-loops").mkdir()
-    shutil.copy(Path(__file__).parent / "toy_figure" / "reference.py", tmp_path / "toy-figure-loops" / "reference.py")
-    (tmp_path / "toy-figure-loops.yaml").write_text(LOOPS_SPEC)
-    _write(tmp_path, "blank.ipynb", LOOPS_BLANK)
-    return tmp_path
+    return toy_course(tmp_path, "toy-figure-loops", LOOPS_SPEC, Path(__file__).parent / "toy_figure" / "reference.py", LOOPS_BLANK)
 
 
 def _grade_loops(folder: Path, cells: dict[str, str]):
@@ -245,15 +232,15 @@ def _grade_loops(folder: Path, cells: dict[str, str]):
 
 @pytest.mark.notebook
 def test_loop_plots_keep_their_points_when_the_todo_comments_are_reworded_or_deleted(loops: Path) -> None:
-    result = _grade_loops(loops, {**LOOPS, "step_loop": _reword(STEP_LOOP, "    # Done -- filled in"),
-                                  "path_loop": _reword(PATH_LOOP, None)})
+    result = _grade_loops(loops, {**LOOPS, "step_loop": reword_todo(STEP_LOOP, "    # Done -- filled in"),
+                                  "path_loop": reword_todo(PATH_LOOP, None)})
     assert result.score == result.max_score == 2, _lost(result)
     assert not any(q.needs_review for q in result.questions)
 
 
 @pytest.mark.notebook
 def test_a_wrong_loop_plot_found_by_its_code_says_which_cell_was_read(loops: Path) -> None:
-    wrong = _reword(PATH_LOOP, None).replace("[2.0, 6.0]", "[2.0, 3.0]")
+    wrong = reword_todo(PATH_LOOP, None).replace("[2.0, 6.0]", "[2.0, 3.0]")
     q = by_id(_grade_loops(loops, {**LOOPS, "path_loop": wrong}))
     assert q["path_loop"].status == "failed" and q["path_loop"].score == 0 and not q["path_loop"].needs_review
     assert "Cell 5: The reference's line is not in your figure" in q["path_loop"].feedback
@@ -264,8 +251,8 @@ def test_a_wrong_loop_plot_found_by_its_code_says_which_cell_was_read(loops: Pat
 
 @pytest.mark.notebook
 def test_a_plot_cell_that_cannot_be_told_apart_is_flagged_for_review_not_scored_zero(loops: Path) -> None:
-    plain = _reword(PATH_LOOP, None)
-    result = _grade_loops(loops, {**LOOPS, "step_loop": _reword(STEP_LOOP, None), "path_loop": plain, "again": plain})
+    plain = reword_todo(PATH_LOOP, None)
+    result = _grade_loops(loops, {**LOOPS, "step_loop": reword_todo(STEP_LOOP, None), "path_loop": plain, "again": plain})
     q = by_id(result)
     for qid in ("step_loop", "path_loop"):
         assert q[qid].status == "undecided" and q[qid].needs_review, (qid, q[qid].status, q[qid].feedback)
@@ -276,8 +263,8 @@ def test_a_plot_cell_that_cannot_be_told_apart_is_flagged_for_review_not_scored_
 
 @pytest.mark.notebook
 def test_the_starter_plot_loop_with_reworded_comments_is_still_not_attempted(loops: Path) -> None:
-    blank = {**LOOPS_BLANK, "step_loop": _reword(LOOPS_BLANK["step_loop"], "    # Done"),
-             "path_loop": _reword(LOOPS_BLANK["path_loop"], None)}
+    blank = {**LOOPS_BLANK, "step_loop": reword_todo(LOOPS_BLANK["step_loop"], "    # Done"),
+             "path_loop": reword_todo(LOOPS_BLANK["path_loop"], None)}
     q = by_id(_grade_loops(loops, blank))
     for qid in ("step_loop", "path_loop"):
         assert q[qid].status == "not_attempted" and q[qid].score == 0, (qid, q[qid].status, q[qid].feedback)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import nbformat
 import pytest
 from conftest import by_id
+from toys import reword_todo, toy_course, toy_notebook
 
 from grader.errors import SpecError
 from grader.grading.pipeline import grade_notebook
@@ -68,10 +68,7 @@ BLANK = {**CELLS,
 
 
 def _write(folder: Path, name: str, cells: dict[str, str]) -> Path:
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells.values()])
-    path = folder / name
-    nbformat.write(nb, path)
-    return path
+    return toy_notebook(folder, *cells.values(), name=name)
 
 
 @pytest.fixture
@@ -164,19 +161,9 @@ LOOPS_BLANK = {**LOOPS, "first": FIRST.replace("0.5 * m + 1.0", "0.0"),
                "second": SECOND.replace("0.5 * m + 2.0", "0.0")}
 
 
-def _reword(source: str, comment: str | None) -> str:
-    """The TODO comment line as a student leaves it: reworded, or deleted (None)."""
-    lines = [comment if line.strip().startswith("# TODO") else line for line in source.splitlines()]
-    return "\n".join(line for line in lines if line is not None)
-
-
 @pytest.fixture
 def loops(tmp_path: Path) -> Path:
-    (tmp_path / "toy-loops").mkdir()
-    shutil.copy(Path(__file__).parent / "toy_state" / "reference.py", tmp_path / "toy-loops" / "reference.py")
-    (tmp_path / "toy-loops.yaml").write_text(LOOPS_SPEC)
-    _write(tmp_path, "blank.ipynb", LOOPS_BLANK)
-    return tmp_path
+    return toy_course(tmp_path, "toy-loops", LOOPS_SPEC, Path(__file__).parent / "toy_state" / "reference.py", LOOPS_BLANK)
 
 
 def _grade_loops(folder: Path, cells: dict[str, str]):
@@ -184,22 +171,22 @@ def _grade_loops(folder: Path, cells: dict[str, str]):
 
 
 def test_reworded_and_deleted_todo_comments_keep_full_marks(loops: Path) -> None:
-    result = _grade_loops(loops, {**LOOPS, "first": _reword(FIRST, "    # Done -- update m - replaced the line"),
-                                  "second": _reword(SECOND, None)})
+    result = _grade_loops(loops, {**LOOPS, "first": reword_todo(FIRST, "    # Done -- update m - replaced the line"),
+                                  "second": reword_todo(SECOND, None)})
     assert result.score == result.max_score == 3, {q.id: q.feedback for q in result.questions}
     assert not any(q.needs_review for q in result.questions)
 
 
 def test_a_split_and_moved_cell_is_found_by_its_loop(loops: Path) -> None:
     setup, loop = FIRST.split("for i", 1)
-    cells = {"imports": LOOPS["imports"], "setup": setup, "first": "for i" + _reword(loop, "    # TODO✅ -- done"),
-             "second": _reword(SECOND, "    # finished"), "print": LOOPS["print"], "given": LOOPS["given"]}
+    cells = {"imports": LOOPS["imports"], "setup": setup, "first": "for i" + reword_todo(loop, "    # TODO✅ -- done"),
+             "second": reword_todo(SECOND, "    # finished"), "print": LOOPS["print"], "given": LOOPS["given"]}
     result = _grade_loops(loops, cells)
     assert result.score == result.max_score, {q.id: q.feedback for q in result.questions}
 
 
 def test_a_wrong_loop_found_by_its_code_says_which_cell_was_read(loops: Path) -> None:
-    wrong = _reword(SECOND, None).replace("0.5 * m + 2.0", "0.5 * m + 3.0")
+    wrong = reword_todo(SECOND, None).replace("0.5 * m + 2.0", "0.5 * m + 3.0")
     q = by_id(_grade_loops(loops, {**LOOPS, "second": wrong}))
     assert q["q@second"].status == "failed" and q["q@second"].score == 0 and not q["q@second"].needs_review
     assert ("cell 4 was taken as the one this question reads: the 2nd of the 2 cells assigning `q` and `m` "
@@ -208,8 +195,8 @@ def test_a_wrong_loop_found_by_its_code_says_which_cell_was_read(loops: Path) ->
 
 
 def test_a_cell_that_cannot_be_told_apart_is_flagged_for_review_not_scored_zero_silently(loops: Path) -> None:
-    plain = _reword(SECOND, None)
-    result = _grade_loops(loops, {**LOOPS, "first": _reword(FIRST, None), "second": plain, "again": plain})
+    plain = reword_todo(SECOND, None)
+    result = _grade_loops(loops, {**LOOPS, "first": reword_todo(FIRST, None), "second": plain, "again": plain})
     q = by_id(result)
     for qid in ("q@first", "q@second"):
         assert q[qid].status == "undecided" and q[qid].needs_review, (qid, q[qid].status)
@@ -221,8 +208,8 @@ def test_a_cell_that_cannot_be_told_apart_is_flagged_for_review_not_scored_zero_
 
 
 def test_the_starter_loop_with_a_reworded_comment_is_still_not_attempted(loops: Path) -> None:
-    blank = {**LOOPS_BLANK, "first": _reword(LOOPS_BLANK["first"], "    # Done"),
-             "second": _reword(LOOPS_BLANK["second"], None)}
+    blank = {**LOOPS_BLANK, "first": reword_todo(LOOPS_BLANK["first"], "    # Done"),
+             "second": reword_todo(LOOPS_BLANK["second"], None)}
     q = by_id(_grade_loops(loops, blank))
     for qid in ("q@first", "q@second"):
         assert q[qid].status == "not_attempted", (qid, q[qid].status, q[qid].feedback)
