@@ -39,7 +39,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-a", "--assignment", metavar="ID|PATH", help="take the question's settings from this assignment")
     p.add_argument("-q", "--question", metavar="ID", help="the symbolic question's id (with --assignment)")
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="time limit for the check (default 2)")
+    p.add_argument("--steps", action="store_true",
+                   help="also print the derivation's steps, each marked ✓ (follows), ✗ (does not) or ? (undecided)")
     p.add_argument("-f", "--format", choices=["text", "json"], default="text", help="output format (default: text)")
+
+
+_MARKS = {True: "✓", False: "✗", None: "?"}
 
 
 def _pairs(items: list[str], flag: str) -> dict[str, str]:
@@ -95,9 +100,17 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps({"status": res.status, "equivalent": res.equivalent, "feedback": res.feedback,
                           "read": res.answer_latex, "parsed": res.parsed, "mistake": res.mistake,
-                          "needs_review": res.needs_review}, ensure_ascii=False))
+                          "needs_review": res.needs_review, "first_wrong": res.first_wrong,
+                          "steps": [{"latex": s.latex, "valid": s.valid, "note": s.note} for s in res.steps]},
+                         ensure_ascii=False))
     else:
         print(f"{res.status}: {res.feedback}" if res.feedback else res.status)
         if res.parsed:
             print(f"  read:   {res.answer_latex}\n  parsed: {res.parsed}")
+        if args.steps:
+            print(f"  steps ({len(res.steps)}):")
+            for k, step in enumerate(res.steps):
+                mark = _MARKS[step.valid]
+                note = f"   ({step.note})" if step.note else ""
+                print(f"    {mark} {k}  {step.latex}{note}")
     return 0 if res.status == "correct" else 1

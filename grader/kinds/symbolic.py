@@ -95,7 +95,9 @@ class SymbolicKind(QuestionKind):
         elif res.status == "known_mistake":
             credit = next((m.credit for m in q.mistakes if res.mistake and m.expr == res.mistake), 0.0)
         passed = res.status == "correct"
-        details = {"read": res.answer_latex, "parsed": res.parsed, "cells": region.cells, "found_by": region.how}
+        details = {"read": res.answer_latex, "parsed": res.parsed, "cells": region.cells, "found_by": region.how,
+                   "steps": [{"latex": s.latex, "valid": s.valid, "note": s.note} for s in res.steps],
+                   "first_wrong": res.first_wrong}
         return QuestionOutcome([CheckOutcome("answer", passed, feedback=res.feedback, status=status, credit=credit)],
                                status=status if status != R.PASSED else None, credit=credit,
                                needs_review=res.needs_review, details=details,

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import sympy as sp
@@ -27,9 +28,12 @@ from .question import Question
 from .rewrite import local_definitions, substitute_definitions, unify_indices
 from .sampling import make_plan
 from .select import Choice, Selector
+from .steps import Derivation, Step, first_wrong
 from .target import TargetMatcher
-from .timer import CheckTimeout, Deadline, time_limit
+from .timer import CheckTimeout, Deadline, sub_limit, time_limit
 
+STEPS_TIMEOUT = 2.0  # for checking a whole derivation's steps, within the answer's own time limit
+_STEPS_MARGIN = 0.1  # left for building the result: running out of time on steps never costs the verdict
 STATUSES = ("correct", "wrong", "wrong_form", "known_mistake", "unparsed", "no_answer", "undecided")
 
 
@@ -44,6 +48,12 @@ class SymbolicResult:
     parsed: str | None = None  # sympy text of it, after renaming aliases
     mistake: str | None = None  # the matched mistake's ``expr``, verbatim from the spec
     needs_review: bool = False
+    steps: list[Step] = field(default_factory=list)  # the derivation for the target, step 0 first
+    first_wrong: int | None = None  # index of the first step marked wrong
+
+    def __post_init__(self) -> None:
+        # from a worker process the steps arrive as JSON objects
+        self.steps = [s if isinstance(s, Step) else Step(**s) for s in self.steps or []]
 
 
 @dataclass
@@ -52,6 +62,7 @@ class _Progress:
 
     latex: str | None = None
     parsed: str | None = None
+    derivation: Callable[[], Derivation] | None = None  # set once an answer was chosen
 
 
 def question_for(expected_sympy_text: str, **settings: Any) -> Question:
@@ -83,7 +94,10 @@ def check_answer(answer_markdown_text: str, expected_sympy_text: str, *, definit
     progress = _Progress()
     try:
         with time_limit(timeout) as deadline:
-            return _check(answer_markdown_text or "", q, deadline, progress)
+            res = _check(answer_markdown_text or "", q, deadline, progress)
+            if progress.derivation is not None:
+                _add_steps(res, progress.derivation, deadline)
+            return res
     except CheckTimeout:
         why = "the check ran out of time"
     except RecursionError:
@@ -92,6 +106,35 @@ def check_answer(answer_markdown_text: str, expected_sympy_text: str, *, definit
         why = f"internal error {type(exc).__name__}: {exc}"
     return SymbolicResult(None, "undecided", fb.undecided(progress.latex, why), progress.latex, progress.parsed,
                           needs_review=True)
+
+
+def _add_steps(res: SymbolicResult, make: Callable[[], Derivation], deadline: Deadline) -> None:
+    """Check the derivation's steps in what the verdict left of the time limit (at most
+    ``STEPS_TIMEOUT``); a step left unchecked is undecided. A right answer reached through a
+    wrong step is flagged for review, not marked down."""
+    budget = min(STEPS_TIMEOUT, deadline.remaining() - _STEPS_MARGIN)
+    steps: list[Step] = []
+    derivation: Derivation | None = None
+    try:
+        if budget > 0.05:
+            with sub_limit(deadline, budget):
+                derivation = make()
+                derivation.check(Deadline(budget, deadline.can_interrupt), steps)
+    except (CheckTimeout, RecursionError, Exception):  # noqa: BLE001, S110 - steps never sink the verdict
+        pass  # the steps checked so far stand; the rest are marked unchecked below
+    written = derivation.raws if derivation is not None else []
+    steps += [Step(fb.one_line(r.latex), None, "not checked: out of time") for r in written[len(steps):]]
+    res.steps = steps
+    res.first_wrong = first_wrong(steps)
+    k = res.first_wrong
+    if k is None:
+        return
+    answer = next((i for i, r in enumerate(written) if r.answer), len(written) - 1)
+    if res.equivalent and k <= answer:
+        res.needs_review = True
+        res.feedback += f" The right answer reached through a wrong step: check step {k} ({steps[k].note})."
+    elif res.status in ("wrong", "known_mistake"):
+        res.feedback += f" Your derivation first goes wrong at step {k}: {steps[k].note}."
 
 
 def extract_answer(answer_markdown_text: str, *, target: str | None = None,
@@ -118,7 +161,8 @@ def _check(text: str, q: Question, deadline: Deadline, progress: _Progress) -> S
     ex = extract(text, q.cfg)
     matcher = TargetMatcher(q.target, _same_value(q, deadline), frozenset(d.name for d in q.definitions),
                             q.variables)
-    sel = Selector(matcher, q.prep, q.variables, {d.name for d in q.definitions} | q.functions, q.cfg).select(ex)
+    sel_obj = Selector(matcher, q.prep, q.variables, {d.name for d in q.definitions} | q.functions, q.cfg)
+    sel = sel_obj.select(ex)
     if sel.failure is not None:
         src = ex.segments[sel.failure.segment].latex.strip()
         src = src if len(src) <= 120 else src[:117] + "…"
@@ -126,6 +170,7 @@ def _check(text: str, q: Question, deadline: Deadline, progress: _Progress) -> S
     if sel.choice is None:
         return SymbolicResult(False, "no_answer", fb.no_answer(sel.restated, ex.placeholder and not ex.candidates))
     choice = sel.choice
+    progress.derivation = functools.partial(Derivation, text, q, ex, sel_obj, choice)
     latex = choice.latex
     progress.latex = fb.one_line(f"{choice.lhs_latex} = {latex}" if choice.lhs_latex else latex)
     student = q.prep(choice.expr)
