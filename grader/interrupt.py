@@ -75,6 +75,11 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
         finally:
             for sig in installed:
                 loop.remove_signal_handler(sig)
+            if _requested:  # tasks the cancelled code started (a notebook run) end here, not in asyncio's shutdown
+                others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+                for t in others:
+                    t.cancel()
+                await asyncio.gather(*others, return_exceptions=True)
         check()  # the cancellation was swallowed on the way (and turned into some other outcome)
         return result
 

@@ -17,7 +17,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Mapping
 
 import nbformat
 
@@ -64,6 +64,7 @@ class ExecutionReport:
     failure: KernelError | None = None  # why the kernel can no longer be probed; None while it can
     seconds: float = 0.0                # wall-clock time of the whole run
     cpu_seconds: float = 0.0            # CPU time the student's cells used (what the notebook limit counts)
+    probe_cpu_seconds: float = 0.0      # CPU time of the grader's calls of the student's functions
 
     @property
     def dead(self) -> bool:
@@ -74,12 +75,14 @@ class KernelSession:
     """One kernel for one submission: run its cells, then answer probes, then shut down."""
 
     def __init__(self, limits: Limits | None = None, figures: bool = False,
-                 preload: tuple[str, ...] = ("numpy", "torch")) -> None:
+                 preload: tuple[str, ...] = ("numpy", "torch"), files: Mapping[str, str | os.PathLike[str]] | None = None) -> None:
         """`figures`: keep Jupyter's inline plotting backend, so plots become image outputs to check;
         `preload`: libraries the in-kernel runtime imports before any student code, so it holds the
-        original functions whatever the notebook patches later."""
+        original functions whatever the notebook patches later; `files`: the course's support files
+        ({place in the working directory: file}), there read-only for every kernel, first or revived."""
         self.figures = figures
         self.preload = preload
+        self.files = {place: os.fspath(source) for place, source in (files or {}).items()}
         self._key = b""
         self.limits = lim = limits or Limits()
         # The grader's own directory (never shown to the kernel): the kernel's stderr log, and one fresh
@@ -88,9 +91,11 @@ class KernelSession:
         self.home = tempfile.mkdtemp(prefix="grader-")
         self.workdir = os.path.join(self.home, "scratch")
         os.mkdir(self.workdir, 0o700)
+        self._copy_support_files()
         self.cgroup = KernelCgroups.create(lim.memory, lim.processes)
         self.wrapped = self._wrap(self.home)
         self.report = ExecutionReport()
+        self._probe_deadline: float | None = None  # wall-clock backstop of all the calls together
         self.client = CappedClient(
             nbformat.v4.new_notebook(),
             output_cap=lim.output,
@@ -111,7 +116,19 @@ class KernelSession:
         lim = self.limits
         return sandbox.wrap(kernel_argv(), workdir=self.workdir, private=private, mplconfig=mplconfig,
                             limits=sandbox.ResourceLimits(lim.memory, lim.processes, lim.file_size, lim.scratch, lim.tmp),
-                            use_bubblewrap=lim.sandbox, cgroup=self.cgroup)
+                            use_bubblewrap=lim.sandbox, cgroup=self.cgroup, files=self.files)
+
+    def _copy_support_files(self) -> None:
+        """Without bubblewrap, the support files are copied (read-only) into the scratch directory now,
+        before any kernel exists: the grader never writes where a kernel could have planted a link.
+        With bubblewrap they are bound read-only into each kernel's own scratch mount instead."""
+        if not self.files or (self.limits.sandbox and sandbox.bubblewrap() is not None):
+            return
+        for place, source in self.files.items():
+            target = os.path.join(self.workdir, place)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            shutil.copyfile(source, target)
+            os.chmod(target, 0o444)
 
     async def start(self) -> None:
         """Launch a fresh kernel: the first one, or after a death (then with fresh directories)."""
@@ -288,12 +305,16 @@ class KernelSession:
         the next question, when it can be)."""
         if self.report.failure is not None:
             raise self.report.failure
-        # the calls count against the notebook's limit too, so the whole grading stays within --timeout
-        cpu_left = self.limits.timeout - self.report.cpu_seconds
-        wall_left = self.revival.deadline - time.monotonic()
+        # All the calls together get a budget as large as the notebook's own (its cells' time is theirs:
+        # a cell that loops must not cost the functions defined before it), so functions that all loop
+        # cannot stretch grading past twice --timeout.
+        if self._probe_deadline is None:
+            self._probe_deadline = time.monotonic() + backstop(self.limits.timeout)
+        cpu_left = self.limits.timeout - self.report.probe_cpu_seconds
+        wall_left = self._probe_deadline - time.monotonic()
         if cpu_left <= 0 or wall_left <= 0:
-            raise CellTimeout(f"the notebook's time limit ({self.limits.timeout:g} s of CPU time) was used up "
-                              "before these calls", self.limits.timeout, "notebook",
+            raise CellTimeout(f"the time limit for calling functions ({self.limits.timeout:g} s of CPU time in all) "
+                              "was used up before these calls", self.limits.timeout, "notebook",
                               clock="cpu" if cpu_left <= 0 else "wall")
         limit, scope = (timeout, "probe") if timeout <= cpu_left else (cpu_left, "notebook")
         cpu = self.kernel.cpu_total
@@ -317,7 +338,7 @@ class KernelSession:
             await self._revive()
             raise
         finally:
-            self.report.cpu_seconds += self.kernel.cpu_total - cpu
+            self.report.probe_cpu_seconds += self.kernel.cpu_total - cpu
             self.client.output_cap = cap
             self.client.nb = student_nb
         return list(cell.get("outputs", []))

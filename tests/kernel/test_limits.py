@@ -102,7 +102,7 @@ def test_whole_notebook_time_limit(tmp_path: Path) -> None:
 @pytest.mark.notebook
 def test_looping_functions_keep_the_whole_grading_within_the_notebook_limit(tmp_path: Path) -> None:
     """Every function loops forever: each question's calls are stopped by the per-question limit,
-    and together they cannot take more than the notebook's limit (CPU time) either."""
+    and together they get no more than a budget the size of the notebook's limit (CPU time)."""
     def loop_everything(nb: nbformat.NotebookNode) -> None:
         nb.cells.append(nbformat.v4.new_code_cell("\n".join(
             f"def {name}(*a, **k):\n    while True:\n        pass" for name in sorted(CODE_QUESTIONS))))
@@ -112,5 +112,5 @@ def test_looping_functions_keep_the_whole_grading_within_the_notebook_limit(tmp_
     took = time.monotonic() - t0
     q = by_id(result)
     assert all(q[n].status == "timeout" and q[n].score == 0 for n in CODE_QUESTIONS), {n: q[n].status for n in CODE_QUESTIONS}
-    # 8 questions x 5 s would be 40 s of CPU; the notebook's 12 s bound them (plus start-up and interrupts)
+    # 8 questions x 5 s would be 40 s of CPU; the calls' 12 s budget bounds them (plus start-up and interrupts)
     assert took < 8 * 5, took
