@@ -8,6 +8,7 @@ behind the notebook's execution instead of adding to it.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from pathlib import Path
 from typing import Any, Awaitable, Callable
@@ -109,7 +110,8 @@ async def _grade_once(notebook: str | Path, assignment: Assignment | None, rubri
 
     # the runtime imports the assignment's array libraries before the student's code (a NumPy course: no torch)
     preload = ("numpy",) if assignment.array_library == "numpy" else ("numpy", "torch")
-    session = KernelSession(limits, figures=any(k.draws_figures for k in kinds.values()), preload=preload)
+    session = KernelSession(limits, figures=any(k.draws_figures for k in kinds.values()), preload=preload,
+                            files=assignment.support_files())
     outcomes: dict[str, QuestionOutcome] = {}
     try:
         start = asyncio.create_task(session.start())
@@ -143,8 +145,27 @@ async def _grade_once(notebook: str | Path, assignment: Assignment | None, rubri
         assignment=assignment.id, assignment_title=assignment.title, notebook=str(notebook), questions=questions,
         events=session.report.events, assignment_source=how, timings=timings,
         isolation=session.wrapped.isolation, grader_version=__version__,
-        warnings=([warning] if warning else []) + incomplete(nb, session.revival.killers),
+        warnings=([warning] if warning else []) + incomplete(nb, session.revival.killers)
+        + missing_modules(session.report.events, assignment),
     )
+
+
+_NO_MODULE = re.compile(r"^ModuleNotFoundError: No module named '([^']+)'")
+
+
+def missing_modules(events: list[R.CellEvent], assignment: Assignment) -> list[str]:
+    """A cell that imports a module the grading environment lacks (a course helper the spec does not
+    ship in `files:`, a package not installed) leaves what it defines undefined: said, naming the
+    module, and flagged for review rather than a silent 0 on everything after it."""
+    shipped = ", ".join(f"`{p}`" for p in assignment.support_files()) or "no files"
+    out = []
+    for e in events:
+        m = _NO_MODULE.match(e.message) if e.kind == "error" else None
+        if m:
+            out.append(f"Cell {e.cell_index + 1} imports `{m.group(1)}`, which is not available where the notebook is "
+                       f"graded (the assignment ships {shipped}); what that cell defines was missing for the cells "
+                       "after it, so a TA will review this submission.")
+    return list(dict.fromkeys(out))
 
 
 def incomplete(nb: nbformat.NotebookNode, skipped: set[int]) -> list[str]:

@@ -113,13 +113,15 @@ def _allow_list() -> list[str]:
 
 
 def wrap(argv: list[str], *, workdir: str, private: str, limits: ResourceLimits, use_bubblewrap: bool = True,
-         cgroup: KernelCgroups | None = None, mplconfig: str = "") -> Wrapped:
+         cgroup: KernelCgroups | None = None, mplconfig: str = "", files: dict[str, str] | None = None) -> Wrapped:
     """The kernel's command line. With bubblewrap the kernel sees an allow-list of the host: system
     libraries, the interpreter and its packages (without an installed grader's bundled files),
     `workdir` (its scratch directory, writable), `private` (this kernel's connection files and
     sockets) and the font cache read-only; nothing else (no homes, repositories, /opt, /autograder,
     batch folders or other kernels' directories). The kernel copies the font cache into `mplconfig`
-    itself, inside the sandbox, so the grader never writes into a directory the student controls."""
+    itself, inside the sandbox, so the grader never writes into a directory the student controls.
+    `files` ({place under `workdir`: host file}): the course's support files, bound read-only into the
+    scratch directory once it is mounted (without bubblewrap the session copies them there instead)."""
     prlimit = shutil.which("prlimit")
     # RLIMIT_NPROC counts all of the real user's processes (and is not enforced for root: the cgroup is)
     rl = [prlimit, f"--as={limits.memory}", f"--fsize={limits.file_size}", "--core=0",
@@ -143,7 +145,7 @@ def wrap(argv: list[str], *, workdir: str, private: str, limits: ResourceLimits,
     cmd = [bwrap, "--die-with-parent", "--unshare-all", "--new-session", "--cap-drop", "ALL",
            "--proc", "/proc", "--dev", "/dev", *tmp, "--tmpfs", "/tmp", *tmp, "--tmpfs", "/dev/shm", *_allow_list(),
            "--ro-bind", matplotlib_cache(), SHARED_MPL,
-           *scratch, "--bind", private, private, "--chdir", workdir,
+           *scratch, *support_binds(workdir, files or {}), "--bind", private, private, "--chdir", workdir,
            # the grader's pid is invisible from the new PID namespace: ipykernel would think its parent
            # had exited; --die-with-parent does that job instead
            "--unsetenv", "JPY_PARENT_PID", "--"]
@@ -155,6 +157,15 @@ def wrap(argv: list[str], *, workdir: str, private: str, limits: ResourceLimits,
                    "bubblewrap sandbox (no network, own PID namespace, an allow-list of the host's files read-only: "
                    "system libraries and the interpreter; only the scratch directory writable), time and resource "
                    f"limits{limits_said}, {disk}", True)
+
+
+def support_binds(workdir: str, files: dict[str, str]) -> list[str]:
+    """`--ro-bind` for each support file at its place in the scratch directory (bwrap makes the
+    folders on the way): the kernel can read and import them, never change them."""
+    args: list[str] = []
+    for place, source in sorted(files.items()):
+        args += ["--ro-bind", os.path.realpath(source), os.path.join(workdir, place)]
+    return args
 
 
 def _processes_of(uid: int) -> int:

@@ -10,6 +10,10 @@ Limits on what a notebook may be (module constants):
   4300 digits, and nothing in a notebook needs one that long; a long number *inside a string*,
   such as a printed factorial, is fine).
 
+A `.py` hand-in (a jupytext percent-format script with `# %%` and `# %% [markdown]` cells, or a
+plain script) is read as a notebook with jupytext; any other file type is refused with one line
+saying what the grader reads (`ACCEPTED`), unless its text is a notebook's JSON.
+
 Both structural limits are checked before `json.loads` by one scan of the text's tokens that
 skips over string contents (a regex, so a 1 MiB notebook takes a few milliseconds).
 
@@ -31,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import jupytext
 import nbformat
 
 from grader.errors import GraderInputError
@@ -38,6 +43,9 @@ from grader.errors import GraderInputError
 MAX_BYTES = 100 * 1024 * 1024
 MAX_DEPTH = 100
 MAX_DIGITS = 1000
+NOTEBOOK_SUFFIX = ".ipynb"
+SCRIPT_SUFFIX = ".py"
+ACCEPTED = "a Jupyter notebook (.ipynb) or a Python script (.py: plain, or percent-format with `# %%` cells)"
 
 # The JSON tokens that matter for the limits: a whole string (skipped over), an opening or a closing
 # bracket, a run of digits too long to be a sensible number, or a quote that starts no complete
@@ -72,22 +80,50 @@ def check_json_limits(text: str, max_depth: int = MAX_DEPTH, max_digits: int = M
 
 
 def read_notebook(path: str | Path) -> nbformat.NotebookNode:
+    """The submission at `path` as a notebook: a `.ipynb` file, a `.py` script (read by jupytext), or
+    a file of another name holding a notebook's JSON. Anything unusable raises GraderInputError."""
     p = Path(path)
     if not p.exists():
         raise GraderInputError(f"{p}: no such file")
     if p.is_dir():
-        raise GraderInputError(f"{p}: is a directory, expected a .ipynb notebook")
+        raise GraderInputError(f"{p}: is a directory, expected {ACCEPTED}")
     size = p.stat().st_size
+    script = p.suffix.lower() == SCRIPT_SUFFIX
     if size == 0:
-        raise GraderInputError(f"{p}: the file is empty; submit the saved .ipynb notebook")
+        raise GraderInputError(f"{p}: the file is empty; submit the saved {'script' if script else '.ipynb notebook'}")
     if size > MAX_BYTES:
         raise GraderInputError(f"{p}: the notebook is {size / 2**20:.0f} MiB, over the {MAX_BYTES // 2**20} MiB limit; clear its outputs and resubmit")
     raw = p.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise GraderInputError(f"{p}: not a notebook: the file is not UTF-8 text (byte {e.start}); submit the .ipynb file itself") from None
+        if p.suffix.lower() not in (NOTEBOOK_SUFFIX, SCRIPT_SUFFIX):
+            raise GraderInputError(f"{p}: cannot read a {p.suffix or 'file without an extension'} file; "
+                                   f"the grader reads {ACCEPTED}") from None
+        what = "script" if script else "notebook"
+        raise GraderInputError(f"{p}: not a {what}: the file is not UTF-8 text (byte {e.start}); "
+                               f"submit the {'.py' if script else '.ipynb'} file itself") from None
+    if script:
+        return parse_script(text, str(p))
+    if p.suffix.lower() != NOTEBOOK_SUFFIX and not text.lstrip().startswith("{"):
+        raise GraderInputError(f"{p}: cannot read a {p.suffix or 'file without an extension'} file; "
+                               f"the grader reads {ACCEPTED}")
     return parse_notebook(text, str(p))
+
+
+def parse_script(text: str, name: str = "script.py") -> nbformat.NotebookNode:
+    """A Python script as a notebook: jupytext's percent format when it has `# %%` cells (markdown
+    cells become markdown, so written answers are found as in a notebook), else its light format
+    (code paragraphs as cells, comment blocks as markdown). A header's `jupyter:` metadata, such as
+    `grader.assignment`, is the notebook's."""
+    if "\x00" in text:
+        raise GraderInputError(f"{name}: not a Python script (it contains NUL bytes)")
+    try:
+        nb = jupytext.reads(text, fmt="py")
+    except Exception as e:  # noqa: BLE001 - jupytext raises many kinds on odd headers
+        raise GraderInputError(f"{name}: not a readable Python script: {str(e).splitlines()[0][:200] if str(e) else type(e).__name__}") from None
+    nb.metadata.pop("jupytext", None)  # how the text was laid out, not the submission's metadata
+    return _normalised(nb)
 
 
 def parse_notebook(text: str, name: str = "notebook") -> nbformat.NotebookNode:
@@ -117,6 +153,11 @@ def parse_notebook(text: str, name: str = "notebook") -> nbformat.NotebookNode:
         nb = nbformat.reads(text, as_version=4)  # converts nbformat 3
     except Exception as e:  # noqa: BLE001 - nbformat raises many kinds for malformed structure
         raise GraderInputError(f"{name}: not a valid notebook: {str(e).splitlines()[0][:200]}") from None
+    return _normalised(nb)
+
+
+def _normalised(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Cells as grading expects them: known types only, `source` a string, code cells without outputs."""
     cells = []
     for cell in nb.get("cells", []):
         if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):

@@ -23,6 +23,7 @@ from grader.spec.models import Assignment, Rubric
 ASSIGNMENT_FILE = "assignment.yaml"
 RUBRIC_FILE = "rubric.yaml"
 STARTER_FILE = "starter.ipynb"
+FILES_DIR = "support-files"  # the support files (`files:`) in a self-contained copy
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,10 @@ class AssignmentBundle:
     def solution(self) -> Path | None:
         return self.assignment.solution_path
 
+    def support_files(self) -> dict[str, Path]:
+        """The course's `files:`, {place in the kernel's working directory: file}."""
+        return self.assignment.support_files()
+
     def resource_files(self) -> list[Path]:
         """`<id>/`'s files (reference.py, probe builders, data), less the starter and solution, which
         travel under their own names (and the solution only when asked for)."""
@@ -67,9 +72,9 @@ class AssignmentBundle:
 
     def entries(self, *, solution: bool = False) -> dict[str, bytes]:
         """A self-contained copy, as {relative name: bytes}: `assignment.yaml` (flattened, pointing at
-        the files beside it), `rubric.yaml`, `starter.ipynb`, `<id>/...`; the solution only when asked
+        the files beside it), `rubric.yaml`, `starter.ipynb`, `support-files/...` (the support files), `<id>/...`; the solution only when asked
         (a copy that students' code could see must not carry it)."""
-        data = {k: v for k, v in self.data.items() if k not in ("rubric", "starter", "solution")}
+        data = {k: v for k, v in self.data.items() if k not in ("rubric", "starter", "solution", "files")}
         out: dict[str, bytes] = {}
         # the rubric always travels as a file: a copy must never fall back on a rubric of the same id elsewhere
         out[RUBRIC_FILE] = (self.rubric.path.read_bytes() if self.rubric.path is not None
@@ -83,6 +88,10 @@ class AssignmentBundle:
         if solution and self.solution is not None and self.solution.is_file():
             out["solution.ipynb"] = self.solution.read_bytes()
             data["solution"] = "solution.ipynb"
+        if self.assignment.files:  # under support-files/, each keeping its place in the kernel's working directory
+            data["files"] = [{"path": f"{FILES_DIR}/{target}", "as": target} for target in self.support_files()]
+            for target, source in self.support_files().items():
+                out[f"{FILES_DIR}/{target}"] = source.read_bytes()
         for f in self.resource_files():
             out[f"{self.assignment.id}/{f.relative_to(self.resources).as_posix()}"] = f.read_bytes()
         out[ASSIGNMENT_FILE] = yaml.safe_dump(data, sort_keys=False, allow_unicode=True).encode("utf-8")

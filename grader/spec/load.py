@@ -12,8 +12,9 @@ from typing import Any, Callable
 import yaml
 from pydantic import ValidationError
 
-from grader.errors import SpecError
-from grader.spec.models import Assignment, Rubric
+from grader.errors import GraderInputError, SpecError
+from grader.spec.folders import find_assignment_id
+from grader.spec.models import Assignment, Rubric, SupportFile
 
 # kind name (or a missing/invalid value) -> the question model; raises KeyError with a message listing known kinds
 QuestionModels = Callable[[object], type]
@@ -132,7 +133,23 @@ def load_assignment(path: Path, question_model: QuestionModels) -> Assignment:
         questions.append(q)
     assignment.questions = questions
     assignment.path = path
+    _check_support_files(path, assignment, node)
     return assignment
+
+
+def _check_support_files(path: Path, assignment: Assignment, node: yaml.Node | None) -> None:
+    """Every `files:` entry is a file that exists (relative to the YAML), each at its own place."""
+    seen: dict[str, str] = {}
+    for i, f in enumerate(assignment.files):
+        line = _line_of(node, ("files", i))
+        at = f"{path}:{f' line {line},' if line else ''} files[{i}]"
+        source = assignment.support_files()[f.target]
+        if not source.is_file():
+            what = "is a folder (list its files)" if source.is_dir() else "not found"
+            raise SpecError(f"{at}: {f.path} {what} (looked for {source})")
+        if f.target in seen:
+            raise SpecError(f"{at}: {f.path} goes to {f.target!r}, where {seen[f.target]} goes too")
+        seen[f.target] = f.path
 
 
 def _extend(path: Path, data: dict[str, Any], question_model: QuestionModels) -> dict[str, Any]:
@@ -140,7 +157,7 @@ def _extend(path: Path, data: dict[str, Any], question_model: QuestionModels) ->
 
     The base is validated on its own first, so its errors name its own file and line.
     """
-    base_path = path.parent / str(data.pop("extends"))
+    base_path = _base_of(path, str(data.pop("extends")))
     exclude = data.pop("exclude", []) or []
     base = load_assignment(base_path, question_model)
     base_data, _ = _read_yaml(base_path)
@@ -149,10 +166,48 @@ def _extend(path: Path, data: dict[str, Any], question_model: QuestionModels) ->
     if unknown:
         raise SpecError(f"{path}: exclude: no question {', '.join(map(repr, unknown))} in {base_path.name}")
     merged = {k: v for k, v in base_data.items() if not str(k).startswith("x-") and k not in ("questions", "match")}
+    merged = _rebased(merged, base_path.parent)  # the base's paths are relative to the base's file, not this one
     if base.solution and "solution" not in data:
         merged.pop("solution", None)  # the base's solution is not this edition's
     questions = [q for q in base_data["questions"] if q.get("id") not in exclude] + list(data.pop("questions", []) or [])
     return {**merged, **data, "questions": questions, "based_on": base.id}
+
+
+def _base_of(path: Path, ref: str) -> Path:
+    """`extends:` names a YAML path (relative to this file) or an assignment id (looked up beside this
+    file, in the course's folders, then the bundled ones)."""
+    if Path(ref).suffix in (".yaml", ".yml"):
+        return path.parent / ref
+    try:
+        return find_assignment_id(ref, near=path.parent)
+    except GraderInputError as e:
+        raise SpecError(f"{path}: extends: {e}") from None
+
+
+def _rebased(data: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """A base's file paths (starter, solution, a rubric given as a path, support files) made absolute
+    from `folder`, the base's own, so an edition elsewhere still finds them."""
+    out = dict(data)
+    here = folder.resolve()
+    for key in ("starter", "solution"):
+        if isinstance(out.get(key), str):
+            out[key] = str(here / out[key])
+    if isinstance(out.get("rubric"), str) and Path(out["rubric"]).suffix in (".yaml", ".yml"):
+        out["rubric"] = str(here / out["rubric"])
+    if isinstance(out.get("files"), list):
+        out["files"] = [_rebased_file(f, here) for f in out["files"]]
+    return out
+
+
+def _rebased_file(entry: Any, folder: Path) -> Any:
+    entry = {"path": entry} if isinstance(entry, str) else entry
+    if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+        return entry  # invalid: the model says why
+    try:
+        place = SupportFile.model_validate(entry).target
+    except ValidationError:
+        return entry  # the edition's own validation names the problem
+    return {**entry, "path": str(folder / entry["path"]), "as": place}
 
 
 def load_rubric(path: Path, assignment: Assignment) -> Rubric:

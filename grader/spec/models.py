@@ -6,7 +6,7 @@ models is `grader.spec.load`.
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -144,6 +144,38 @@ class Release(Model):
     setup: str = ""  # the first code cell (imports)
 
 
+class SupportFile(Model):
+    """A file the course ships to every kernel (a helper module, a small data set): `path` relative to
+    the YAML file, placed read-only at `as` in the kernel's working directory (default: `path` as
+    written when it stays inside the YAML's folder, else the file's name)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    path: str
+    as_: str | None = Field(default=None, alias="as")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, v: Any) -> Any:
+        return {"path": v} if isinstance(v, str) else v
+
+    @property
+    def target(self) -> str:
+        """Where the kernel sees it, relative to its working directory."""
+        if self.as_ is not None:
+            return self.as_
+        p = PurePosixPath(self.path)
+        return self.path if not p.is_absolute() and ".." not in p.parts else p.name
+
+    @model_validator(mode="after")
+    def _safe_target(self) -> "SupportFile":
+        t = PurePosixPath(self.target)
+        if not self.target or t.is_absolute() or ".." in t.parts or self.target.startswith("."):
+            raise ValueError(f"a support file's place in the kernel's working directory must be a relative path "
+                             f"inside it, not {self.target!r}")
+        return self
+
+
 class Assignment(Model):
     id: str
     title: str
@@ -156,6 +188,7 @@ class Assignment(Model):
     rubric: str | None = None  # rubric id or path; default: rubrics/<id>.yaml
     match: MatchHints = Field(default_factory=MatchHints)
     seed: int = 0
+    files: list[SupportFile] = Field(default_factory=list)  # shipped read-only to every kernel's working directory
     questions: list[Any]
     path: Path | None = Field(default=None, exclude=True)
 
@@ -172,6 +205,10 @@ class Assignment(Model):
             return None
         base = self.path.parent if self.path else Path.cwd()
         return (base / name).resolve()
+
+    def support_files(self) -> dict[str, Path]:
+        """The course's support files: {place in the kernel's working directory: the file here}."""
+        return {f.target: self._relative(f.path) for f in self.files}  # type: ignore[misc]
 
     @property
     def resources(self) -> Path | None:

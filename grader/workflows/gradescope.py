@@ -68,12 +68,15 @@ PY
 }
 shopt -s nullglob
 notebooks=("$ROOT"/submission/*.ipynb "$ROOT"/submission/*/*.ipynb)
+if [ ${#notebooks[@]} -eq 0 ]; then  # a .py is the submission only without a notebook: beside one it is a module
+  notebooks=("$ROOT"/submission/*.py "$ROOT"/submission/*/*.py)
+fi
 if [ ${#notebooks[@]} -eq 0 ]; then
-  fail "No .ipynb notebook was found in your submission. Upload your notebook file."
+  fail "No .ipynb notebook (or .py script) was found in your submission. Upload your notebook file."
   exit 0
 fi
-# Only notebooks are submissions: a .py beside one is the student's own module. Of several notebooks,
-# grade the one the student most plausibly meant (grader/workflows/gradescope.py: choose_upload) and say so.
+# Of several notebooks (or, without one, several scripts), grade the one the student most plausibly
+# meant (grader/workflows/gradescope.py: choose_upload) and say so.
 notebook="${notebooks[0]}"
 note=""
 if [ ${#notebooks[@]} -gt 1 ]; then

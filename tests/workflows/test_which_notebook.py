@@ -149,9 +149,13 @@ def test_a_py_next_to_a_notebook_is_a_helper_module_not_a_submission(tmp_path: P
     assert [(s.student, s.path.name, s.warnings) for s in subs] == [("dave", "hw.ipynb", ()), ("erin", "erin.ipynb", ())]
     assert subs[0].path == nb and subs.rejected == [] and subs.ignored == []
     only_py = tmp_path / "only_py"
-    _put(only_py / "frank" / "solution.py", "x = 1\n")
-    with pytest.raises(GraderInputError, match=r"no notebooks \(\.ipynb\) found"):
-        find_submissions([str(only_py)], unpack_to=tmp_path / "u2", assignment=DA)
+    _put(only_py / "frank" / "solution.py", "x = 1\n")   # no notebook: the script is the hand-in
+    _put(only_py / "gus.py", "x = 2\n")
+    subs = find_submissions([str(only_py)], unpack_to=tmp_path / "u2", assignment=DA)
+    assert [(s.student, s.path.name) for s in subs] == [("frank", "solution.py"), ("gus", "gus.py")]
+    with pytest.raises(GraderInputError, match=r"no notebooks \(\.ipynb\) or scripts \(\.py\) found"):
+        find_submissions([str(_put(tmp_path / "empty" / "notes.txt", "x").parent)], unpack_to=tmp_path / "u3",
+                         assignment=DA)
 
 
 def test_in_a_zip_the_newest_date_wins_and_only_the_graded_copy_stays(tmp_path: Path) -> None:

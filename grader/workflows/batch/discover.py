@@ -113,9 +113,9 @@ def safe_file_stem(student: str) -> str:
 
 
 def _dir_name(name: str) -> str:
-    """A folder's safe name, never ending in .ipynb (so it cannot meet a notebook of that name)."""
+    """A folder's safe name, never ending in .ipynb or .py (so it cannot meet a submission of that name)."""
     stem = safe_file_stem(name)
-    return stem if not stem.endswith(".ipynb") else safe_file_stem(name + "/")
+    return stem if not stem.endswith((".ipynb", ".py")) else safe_file_stem(name + "/")
 
 
 def _shown(name: str) -> str:
@@ -188,8 +188,33 @@ def _key(parts: tuple[str, ...], folder: bool = False) -> str:
     return parts[0] if len(parts) > 1 or folder else PurePosixPath(parts[0]).stem
 
 
+NOTEBOOK, SCRIPT = ".ipynb", ".py"
+
+
+def _kind(name: str) -> str | None:
+    """`.ipynb` or `.py` when `name` may be a submission (a notebook, or a script handed in as one), else None."""
+    if name.startswith("._"):
+        return None
+    for suffix in (NOTEBOOK, SCRIPT):
+        if name.endswith(suffix) and name != suffix:
+            return suffix
+    return None
+
+
 def _is_notebook(name: str) -> bool:
-    return name.endswith(".ipynb") and not name.startswith("._") and name != ".ipynb"
+    return _kind(name) is not None
+
+
+def _stem(rel: str) -> str:
+    """`rel` without its `.ipynb` or `.py`."""
+    return rel[: -len(_kind(PurePosixPath(rel).name) or "")] if _kind(PurePosixPath(rel).name) else rel
+
+
+def _scripts_only_without_notebooks(cs: list[_Candidate]) -> list[_Candidate]:
+    """A student's `.py` files are their submission only when they handed in no notebook: next to a
+    notebook, a `.py` is their own helper module."""
+    notebooks = [c for c in cs if _kind(PurePosixPath(c.rel).name) == NOTEBOOK]
+    return notebooks or cs
 
 
 def _walk(root: Path, intake: _Intake) -> None:
@@ -320,11 +345,12 @@ def _unpack(c: _Candidate, intake: _Intake) -> Submission:
     """Stream one zip member to its safe name, counting what actually comes out."""
     assert c.zip is not None and c.info is not None
     parts = PurePosixPath(c.rel).parts
+    suffix = _kind(PurePosixPath(c.rel).name) or NOTEBOOK  # read_notebook reads a file by its suffix
     if len(parts) == 1:
-        target = c.zip.out / (safe_file_stem(PurePosixPath(parts[0]).stem) + ".ipynb")
+        target = c.zip.out / (safe_file_stem(_stem(parts[0])) + suffix)
     else:
-        rest = "/".join(parts[1:])[: -len(".ipynb")]
-        target = c.zip.out / _dir_name(parts[0]) / (safe_file_stem(rest) + ".ipynb")
+        rest = _stem("/".join(parts[1:]))
+        target = c.zip.out / _dir_name(parts[0]) / (safe_file_stem(rest) + suffix)
     return _copy(c, target, functools.partial(c.zip.archive.open, c.info), intake)
 
 
@@ -400,7 +426,7 @@ def _materialise(c: _Candidate, intake: _Intake, unpack_to: Path) -> Submission:
     if c.zip is not None:
         return _unpack(c, intake)
     if c.file is not None and _shown(str(c.file)) != str(c.file):  # not UTF-8: a copy, named safely
-        target = unpack_to / ".not-utf8" / (safe_file_stem(c.rel[: -len(".ipynb")]) + ".ipynb")
+        target = unpack_to / ".not-utf8" / (safe_file_stem(_stem(c.rel)) + (_kind(PurePosixPath(c.rel).name) or NOTEBOOK))
         return _copy(c, target, functools.partial(open, c.file, "rb"), intake)
     return _hash_file(c, intake)
 
@@ -435,8 +461,9 @@ def find_submissions(paths: list[str], *, unpack_to: Path, student_pattern: str 
                      assignment: Assignment | None = None) -> Submissions:
     """One submission per student. The student id is the notebook's file name in a flat folder, else its
     top-level folder's name (one folder per student); `student_pattern` (a regex, group `student`, applied
-    to the notebook's path under PATH) overrides where it matches. Only `.ipynb` files are submissions:
-    a `.py` beside a notebook is the student's own helper module. Several notebooks for one student: the
+    to the notebook's path under PATH) overrides where it matches. `.ipynb` files are submissions, and
+    `.py` scripts of a student who handed in no notebook; a `.py` beside a notebook is the student's own
+    helper module. Several notebooks for one student: the
     one they most plausibly meant is graded (one that parses, whose metadata or content names `assignment`,
     then the newest; see `choose_notebook`) and its `warnings` name the others. Returns the good
     submissions, with `.rejected` and `.ignored` (see the module's docstring); raises GraderInputError
@@ -455,19 +482,20 @@ def find_submissions(paths: list[str], *, unpack_to: Path, student_pattern: str 
             if p.is_file() and p.suffix.lower() == ".zip":
                 _list_zip(p, zips, unpack_to, stack, intake)
             elif p.is_file():
-                if p.suffix != ".ipynb":
-                    raise GraderInputError(f"{ref}: expected a folder, a .zip or a .ipynb file")
+                if _kind(p.name) is None:
+                    raise GraderInputError(f"{ref}: expected a folder, a .zip, a .ipynb notebook or a .py script")
                 st = p.stat()
                 intake.add(_Candidate(_shown(p.stem), _shown(p.name), _shown(str(p)), st.st_mtime, st.st_size, 0,
                                       file=p))
             elif p.is_dir():
                 _walk(p, intake)
             else:
-                raise GraderInputError(f"{ref}: expected a folder, a .zip or a .ipynb file")
+                raise GraderInputError(f"{ref}: expected a folder, a .zip, a .ipynb notebook or a .py script")
 
         by_student: dict[str, list[_Candidate]] = {}
         for c in intake.candidates:
             by_student.setdefault(c.student, []).append(c)
+        by_student = {student: _scripts_only_without_notebooks(cs) for student, cs in by_student.items()}
         rejected: dict[str, Rejected] = {}
         first: list[_Candidate] = []   # each student's newest notebook
         extra: list[_Candidate] = []   # their other notebooks, unpacked only with what the class leaves
@@ -514,6 +542,6 @@ def find_submissions(paths: list[str], *, unpack_to: Path, student_pattern: str 
         else:
             rejected[student] = Rejected(student, notes[0].path, _summary(notes))
     if not found and not rejected:
-        raise GraderInputError(f"no notebooks (.ipynb) found in {', '.join(paths)}")
+        raise GraderInputError(f"no notebooks (.ipynb) or scripts (.py) found in {', '.join(paths)}")
     return Submissions(sorted(found.values(), key=lambda s: s.student),
                        sorted(rejected.values(), key=lambda r: r.student), ignored)
