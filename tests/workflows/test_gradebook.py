@@ -11,8 +11,18 @@ from pathlib import Path
 
 import pytest
 
+from grader.kinds import load_assignment
 from grader.report.json_report import to_dict
-from grader.results import FAILED, PARTIAL, PASSED, UNDECIDED, CheckResult, GradeResult, QuestionResult
+from grader.results import (
+    FAILED,
+    PARTIAL,
+    PASSED,
+    UNDECIDED,
+    CheckResult,
+    GradeResult,
+    QuestionResult,
+)
+from grader.workflows.batch.export import write_csv
 from grader.workflows.batch.gradebook import Gradebook
 
 
@@ -188,3 +198,15 @@ def test_integer_scores_are_stored_exactly(book: Gradebook) -> None:
     [row] = list(book.rows())
     assert row.score == 3.1 and row.max_score == 3.2
     assert row.result["questions"][0]["score"] == 3 and isinstance(row.result["questions"][0]["score"], int)
+
+
+def test_grades_csv_shows_scores_with_at_most_two_decimals(book: Gradebook, tmp_path: Path) -> None:
+    spec = tmp_path / "losses.yaml"
+    spec.write_text("id: losses\ntitle: Losses\nquestions:\n"
+                    "  - {id: q1, kind: function, function: f, args: [x], reference: x, probes: [{name: a, inputs: {x: [1.0]}}]}\n"
+                    "  - {id: q2, kind: function, function: g, args: [x], reference: x, probes: [{name: a, inputs: {x: [1.0]}}]}\n")
+    book.record("alice", "a.ipynb", "c1", "s1", result(), seconds=1.0)
+    out = tmp_path / "csv"
+    out.mkdir()
+    rows = (write_csv(book, load_assignment(spec), out)).read_text().splitlines()
+    assert rows[1].split(",")[:7] == ["alice", "4.33", "5", "graded", "0", "2", "2.33"]

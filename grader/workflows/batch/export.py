@@ -24,13 +24,19 @@ def write_csv(gradebook: Gradebook, assignment: Assignment, out: Path) -> Path:
     for row in gradebook.rows():
         per_q = {q["id"]: q["score"] for q in (row.result or {}).get("questions", [])}
         # a submission that was not graded has an empty score (never a 0) and says why
-        w.writerow([csv_cell(row.student), "" if row.score is None else f"{row.score:g}",
-                    "" if row.max_score is None else f"{row.max_score:g}", csv_cell(row.outcome), int(row.needs_review),
-                    *[("" if per_q.get(i) is None else f"{per_q[i]:g}") for i in ids],
+        w.writerow([csv_cell(row.student), _number(row.score), _number(row.max_score), csv_cell(row.outcome),
+                    int(row.needs_review), *[_number(per_q.get(i)) for i in ids],
                     csv_cell(row.problem or "") if row.outcome == "failed" else ""])
     path = out / "grades.csv"
     write_atomic(path, buf.getvalue())
     return path
+
+
+def _number(value: float | None) -> str:
+    """A score as a spreadsheet shows it: at most 2 decimals (7.67, not 7.66667), integers bare, none empty."""
+    if value is None:
+        return ""
+    return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
 
 
 def write_feedback(out: Path, student: str, markdown: str, page: str | None = None) -> None:
