@@ -80,19 +80,15 @@ async def grade_notebook_async(
     """Grade one notebook. A grading that fails for the grader's own reason (a kernel that would
     not start on a loaded machine, an internal error) is tried once more; a second failure raises
     NotGraded: no verdict, so never a score. Unusable input raises GraderInputError at once."""
-    try:
-        return await _grade_once(notebook, assignment, rubric, limits)
-    except (GraderInputError, Interrupted):
-        raise
-    except Exception:  # noqa: BLE001 - not the student's doing: once more
-        interrupt.check()
-    try:
-        return await _grade_once(notebook, assignment, rubric, limits)
-    except (GraderInputError, Interrupted):
-        raise
-    except Exception as e:  # noqa: BLE001
-        interrupt.check()
-        raise NotGraded(f"{type(e).__name__}: {e}") from e
+    for _attempt in range(2):
+        try:
+            return await _grade_once(notebook, assignment, rubric, limits)
+        except (GraderInputError, Interrupted):
+            raise
+        except Exception as e:  # noqa: BLE001 - not the student's doing: once more, then not graded
+            interrupt.check()
+            failure = e
+    raise NotGraded(f"{type(failure).__name__}: {failure}") from failure
 
 
 async def _grade_once(notebook: str | Path, assignment: Assignment | None, rubric: Rubric | None,

@@ -133,9 +133,9 @@ class Kernel:
 
     async def run(self, cell: nbformat.NotebookNode, index: int, timeout: float, scope: str,
                   store_history: bool = True, on_input: Callable[[str], str] | None = None,
-                  silent: bool = False, wall: float | None = None) -> float:
-        """Run `cell` (at `index` of the client's notebook); return the CPU seconds it used.
-        Raises CellTimeout or KernelDied.
+                  silent: bool = False, wall: float | None = None) -> None:
+        """Run `cell` (at `index` of the client's notebook), adding the CPU seconds it used to
+        `cpu_total`. Raises CellTimeout or KernelDied.
 
         `timeout` counts the CPU time of the kernel's whole process tree, so a loaded machine does
         not stop a cell early; `wall` (default `backstop(timeout)`) stops code that waits without
@@ -187,7 +187,6 @@ class Kernel:
                 del kc.execute
         if watch.tripped is not None:
             raise CellTimeout(self._cpu_message(scope, timeout, watch.tripped, t0), timeout, scope, clock="cpu")
-        return watch.peak
 
     @staticmethod
     def _cpu_message(scope: str, limit: float, used: float, t0: float) -> str:

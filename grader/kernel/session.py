@@ -253,7 +253,6 @@ class KernelSession:
         try:
             await self.kernel.run(cell, index, limit, "cell" if cell_limit <= remaining else "notebook", wall=wall)
         except CellTimeout as e:
-            self.report.cpu_seconds += self.kernel.cpu_total - cpu
             if e.scope == "notebook" and e.clock == "cpu":
                 msg = (f"cell {index + 1} used up the notebook's time limit ({self.limits.timeout:g} s of CPU time "
                        "for all cells) and was stopped")
@@ -266,13 +265,13 @@ class KernelSession:
             self.report.events.append(CellEvent(index, e.event, msg))
             return
         except KernelDied as e:
-            self.report.cpu_seconds += self.kernel.cpu_total - cpu
             why = "" if str(e) == "the kernel died" else f": {e}"
             died = KernelDied(f"the kernel died while running cell {index + 1}{why}")
             self._fail(died)
             self.report.events.append(CellEvent(index, e.event, str(died)))
             return
-        self.report.cpu_seconds += self.kernel.cpu_total - cpu
+        finally:
+            self.report.cpu_seconds += self.kernel.cpu_total - cpu
         err = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
         if err is not None:
             text = f"{err.get('ename')}: {err.get('evalue')}" if err.get("evalue") else str(err.get("ename"))

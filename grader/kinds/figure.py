@@ -37,7 +37,7 @@ from grader.kinds.base import Attempt, CheckContext, CheckOutcome, QuestionOutco
 from grader.kinds.cells import CellQuestion
 from grader.kinds.references import evaluate_reference, reference_module
 from grader.kinds.registry import register
-from grader.kinds.state import CellKind, _failed, cell_error, not_located
+from grader.kinds.state import CellKind, failed_in_cell, cell_error, not_located
 from grader.notebook.read import locate_cell
 from grader.spec.models import Tolerance
 
@@ -126,7 +126,7 @@ class FigureKind(CellKind):
         error = cell_error(ctx, index)
         if not images:
             why = f"it raised {error}" if error else "it showed no image (call plt.show() or display the figure)"
-            return dataclasses.replace(_failed([CheckOutcome(check, False, status=R.ERROR if error else "")], found,
+            return dataclasses.replace(failed_in_cell([CheckOutcome(check, False, status=R.ERROR if error else "")], found,
                                                f"Cell {index + 1} should draw a figure, but {why}."), details=details)
         if ref.content is None:
             return QuestionOutcome([CheckOutcome(check, True)], details=details)
@@ -154,7 +154,7 @@ class FigureKind(CellKind):
         text = f"Cell {index + 1}: {problem}"
         if error:
             text += f" The cell raised {error}."
-        return dataclasses.replace(_failed([CheckOutcome(check, False, feedback=text)], found), details=details)
+        return dataclasses.replace(failed_in_cell([CheckOutcome(check, False, feedback=text)], found), details=details)
 
 
 # ---- comparing what was plotted ----------------------------------------------------------------------

@@ -74,7 +74,7 @@ def not_located(q: QuestionBase, found: Located, what: str) -> QuestionOutcome:
                                                         "Flagged for review: a TA will find the cell by hand."))
 
 
-def _failed(checks: list[CheckOutcome], found: Located, text: str = "", status: str | None = None) -> QuestionOutcome:
+def failed_in_cell(checks: list[CheckOutcome], found: Located, text: str = "", status: str | None = None) -> QuestionOutcome:
     """A wrong value, saying how its cell was found when that was not by its hint; a cell found by its
     text alone, whose code does not do what the question expects, goes to a TA as well."""
     review = "" if found.trusted else "Flagged for review."
@@ -114,7 +114,7 @@ class StateKind(CellKind):
                                f"{': ' + error if error else why}.", R.ERROR)
         value = snap[1].get(q.variable)
         if value is None:
-            return _failed([CheckOutcome("value", False, status=R.MISSING)], found,
+            return failed_in_cell([CheckOutcome("value", False, status=R.MISSING)], found,
                            f"`{q.variable}` is not defined after cell {index + 1}"
                            f"{' (the cell raised ' + error + ')' if error else ''}.", R.MISSING)
         verdict = compare(value, expected, rtol=q.tolerance.rtol, atol=q.tolerance.atol, arg_names=[], args=[],
@@ -124,7 +124,7 @@ class StateKind(CellKind):
         text = f"`{q.variable}` after cell {index + 1} {verdict.message}"
         if error:
             text += f" The cell raised {error}."
-        return _failed([CheckOutcome("value", False, feedback=text)], found)
+        return failed_in_cell([CheckOutcome("value", False, feedback=text)], found)
 
 
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")  # not the 1 of beta_1
@@ -152,14 +152,14 @@ class OutputKind(CellKind):
         if len(numbers) < expected.size:
             error = cell_error(ctx, index)
             why = f"it raised {error}" if error else f"it printed {shown!r}" if shown else "it printed nothing"
-            return _failed([CheckOutcome("value", False)], found, f"Cell {index + 1} should print "
+            return failed_in_cell([CheckOutcome("value", False)], found, f"Cell {index + 1} should print "
                            f"{expected.size} number(s); {why}.", R.ERROR if error else None)
         got = np.asarray(numbers[-expected.size:])
         ok = np.isclose(got, expected, rtol=q.tolerance.rtol, atol=q.tolerance.atol)
         if ok.all():
             return QuestionOutcome([CheckOutcome("value", True)])
         k = int(np.argmin(ok))
-        return _failed([CheckOutcome("value", False)], found, f"Cell {index + 1} printed {shown!r}: "
+        return failed_in_cell([CheckOutcome("value", False)], found, f"Cell {index + 1} printed {shown!r}: "
                        f"value {k + 1} is {got[k]:.6g}, expected {expected[k]:.6g}.")
 
 

@@ -13,23 +13,11 @@ from __future__ import annotations
 
 import ast
 import re
-import warnings
 from dataclasses import dataclass
 
 import nbformat
 
-from grader.notebook.read import CellQuery, locate_cell
-
-
-def _parse(source: str) -> ast.Module | None:
-    """The student's code as a tree; its own warnings ('\\p' in a non-raw string) are not the grader's."""
-    source = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return ast.parse(source)
-        except (SyntaxError, ValueError):
-            return None
+from grader.notebook.read import CellQuery, locate_cell, parse_code
 
 
 def _dump(node: ast.AST) -> str:
@@ -147,7 +135,7 @@ def definitions(nb: nbformat.NotebookNode) -> dict[str, list[Definition]]:
     out: dict[str, list[Definition]] = {}
     rebound: set[str] = set()
     for index, cell in enumerate(nb.cells):
-        tree = _parse(cell.source) if cell.cell_type == "code" else None
+        tree = parse_code(cell.source) if cell.cell_type == "code" else None
         for node in tree.body if tree is not None else []:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 rebound.discard(node.name)
@@ -166,7 +154,7 @@ def notebook_definitions(nb: nbformat.NotebookNode) -> dict[str, str]:
 def cell_code(nb: nbformat.NotebookNode, marker: str | CellQuery) -> str | None:
     """The normalised code of the cell `marker` locates (comments and layout aside)."""
     index = locate_cell(nb, marker).index
-    tree = _parse(nb.cells[index].source) if index is not None else None
+    tree = parse_code(nb.cells[index].source) if index is not None else None
     return None if tree is None else _dump(tree)
 
 

@@ -403,10 +403,10 @@ def locate_cell(nb: nbformat.NotebookNode, where: str | CellQuery) -> Located:
 
 def defined_names(source: str) -> frozenset[str]:
     """The names a cell's top-level code binds: assignments, `def`, `class`, imports."""
-    tree = parse_code(source)
-    if tree is None:
+    tree, facts = parse_code(source), cell_facts(source)
+    if tree is None or facts is None:
         return frozenset()
-    out: set[str] = set(cell_facts(source).assigned) if cell_facts(source) else set()
+    out = set(facts.assigned)
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             out.add(node.name)

@@ -19,7 +19,6 @@ from grader.grading.pipeline import grade_notebook_async
 from grader.kernel.limits import Limits
 from grader.results import GradeResult
 from grader.spec.bundle import AssignmentBundle
-from grader.spec.models import Assignment, Rubric
 from grader.version import __version__
 from grader.workflows.batch.discover import Rejected, Submission
 from grader.workflows.batch.gradebook import Gradebook
@@ -65,12 +64,8 @@ async def grade_batch_async(submissions: list[Submission], bundle: AssignmentBun
                        lambda s: cluster.grade(s.path, files, limits), on_progress, on_result, rejects)
         return
     await _run(submissions, bundle, gradebook, default_workers() if workers is None else workers, regrade,
-               lambda s: _grade_locally(s, assignment, rubric, limits), on_progress, on_result, rejects)
-
-
-async def _grade_locally(s: Submission, assignment: Assignment, rubric: Rubric, limits: Limits | None) -> GradeResult:
-    """A grader-side failure is retried once by the pipeline, then raises NotGraded (recorded with its reason)."""
-    return await grade_notebook_async(s.path, assignment, rubric, limits)
+               # a grader-side failure is retried once by the pipeline, then NotGraded (recorded with its reason)
+               lambda s: grade_notebook_async(s.path, assignment, rubric, limits), on_progress, on_result, rejects)
 
 
 async def _run(submissions: list[Submission], bundle: AssignmentBundle, gradebook: Gradebook,
