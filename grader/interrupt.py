@@ -64,6 +64,13 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
                 task.cancel()
 
         installed = _install(loop, stop)
+
+        def quiet(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+            # a task that ended with the interruption (a notebook run) is not an error to print
+            if not (_requested and isinstance(context.get("exception"), (Interrupted, asyncio.CancelledError))):
+                loop.default_exception_handler(context)
+
+        loop.set_exception_handler(quiet)
         try:
             result = await coro
         except BaseException:
