@@ -44,3 +44,9 @@ def seed_copy(tmp_path: Path) -> Path:
     dest = tmp_path / "submission.ipynb"
     dest.write_bytes(SEED.read_bytes())
     return dest
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _solution_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """`reference: solution` answers are cached per user; tests keep theirs in a folder of their own."""
+    os.environ["GRADER_CACHE"] = str(tmp_path_factory.mktemp("grader-cache"))

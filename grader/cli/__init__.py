@@ -24,6 +24,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "check": ("check", "students: run an assignment's public checks before submitting"),
     "ci": ("ci", "gate a course repo's CI on its notebooks' grades (JUnit, GitHub summary)"),
     "gradescope-bundle": ("gradescope_bundle", "build a Gradescope autograder zip for an assignment"),
+    "init": ("init", "write an assignment spec from a course's blank notebook and its solution"),
     "validate": ("validate", "prove an assignment: files valid, solution full marks, starter zero"),
     "release": ("release", "write the students' starter notebook from an assignment's YAML"),
     "answer": ("answer", "check a LaTeX answer against an expected expression"),

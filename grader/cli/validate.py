@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             bundle = open_bundle(ref)
             a = bundle.assignment
-            rubric = check_files(bundle)
+            rubric = check_files(bundle, limits_from(args))
             proof = None if args.no_run else prove(bundle, limits_from(args))
         except GraderInputError as e:
             problems += 1

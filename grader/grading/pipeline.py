@@ -27,7 +27,7 @@ from grader.kernel.errors import KernelError
 from grader.kernel.limits import Limits
 from grader.kernel.probe import Prober
 from grader.kernel.session import KernelSession
-from grader.kinds import load_assignment
+from grader.kinds import load_assignment, solution
 from grader.kinds.base import CheckContext, CheckOutcome, QuestionKind, QuestionOutcome
 from grader.kinds.registry import get_kind
 from grader.notebook.read import lost_definitions, read_notebook
@@ -38,6 +38,13 @@ from grader.spec.models import Assignment, QuestionBase, Rubric
 
 def _prepare_all(assignment: Assignment) -> dict[str, Any]:
     return {q.id: get_kind(q.kind).prepare(q, assignment) for q in assignment.questions}
+
+
+async def _prepared(assignment: Assignment, limits: Limits | None) -> dict[str, Any]:
+    """References and probe inputs; a `reference: solution` first needs the solution's answers (run in
+    a kernel of its own once, then cached), which come while the student's notebook runs."""
+    await solution.ensure(assignment, limits)
+    return await asyncio.to_thread(_prepare_all, assignment)
 
 
 async def _check(kind: QuestionKind, q: QuestionBase, prepared: Any, ctx: CheckContext) -> QuestionOutcome:

@@ -22,7 +22,19 @@ from grader.spec.models import Assignment, QuestionBase
 if TYPE_CHECKING:
     import nbformat
 
-    from grader.kernel.probe import Prober
+    from grader.kernel.probe import Call, Prober
+
+
+@dataclass(frozen=True)
+class SolutionCall:
+    """One call whose answer comes from the instructor's solution notebook (`reference: solution`):
+    the solution's `function` is called with `call`, the same inputs as the student's probe `probe`."""
+
+    question: str
+    probe: str
+    function: str
+    call: "Call"
+    array: str = "torch"
 
 
 @dataclass
@@ -125,6 +137,11 @@ class QuestionKind(ABC):
     def attempt(self, question: Any) -> Attempt:
         """What "not attempted" looks at for this question."""
         return Attempt()
+
+    def solution_calls(self, question: Any, assignment: Assignment) -> list[SolutionCall]:
+        """The calls of the solution notebook's functions this question's references need (none
+        unless the question says `reference: solution`); they run before `prepare`."""
+        return []
 
     def public(self, question: Any) -> tuple[Any | None, int]:
         """The question as a student's self-check may run it, and how many checks were left out.

@@ -21,12 +21,14 @@ from grader import results as R
 from grader.errors import SpecError
 from grader.kernel.errors import CellTimeout, KernelDied
 from grader.kernel.probe import Call, CallResult, ProbeResponse, Swap
+from grader.kinds import solution
 from grader.kinds.base import (
     Attempt,
     CheckContext,
     CheckOutcome,
     QuestionKind,
     QuestionOutcome,
+    SolutionCall,
     without_hidden,
 )
 from grader.kinds.cells import StarterCell, function_stub, prompt_cells
@@ -103,21 +105,36 @@ class _CodeQuestion(QuestionBase):
     def stub_signature(self) -> str:
         return self.signature or self.call_signature
 
+    def own_reference(self) -> str | None:
+        """The question's own reference (an expression or `solution`), None when it has none."""
+        return None
+
 
 class FunctionQuestion(_CodeQuestion):
     kind: Literal["function"] = "function"
-    reference: str
+    # a torch expression over the args, or `solution`: the solution notebook's own function
+    # (default: the assignment's `reference:`)
+    reference: str | None = None
+
+    def own_reference(self) -> str | None:
+        return self.reference
 
 
 class DerivativeQuestion(_CodeQuestion):
     kind: Literal["derivative"] = "derivative"
-    of: str
+    of: str | None = None  # the expression autograd differentiates; or `reference: solution`
+    reference: Literal["solution"] | None = None
     wrt: str | None = None
     reduce: Literal["sum", "mean"] = "sum"
     kinks: list[Kink] = Field(default_factory=list)
 
+    def own_reference(self) -> str | None:
+        return self.of or self.reference
+
     @model_validator(mode="after")
     def _wrt(self) -> "DerivativeQuestion":
+        if self.of is not None and self.reference is not None:
+            raise ValueError("give `of` (an expression to differentiate) or `reference: solution`, not both")
         if self.outputs:
             raise ValueError("outputs: only function questions compare arguments written in place")
         if self.wrt is None:
@@ -166,6 +183,27 @@ def _derivative(question: DerivativeQuestion, args: list[Any], kwargs: dict[str,
     return grad.detach()
 
 
+def _from_solution(q: _CodeQuestion, assignment: Any) -> bool:
+    """Whether the question's reference is the solution notebook (its own `reference: solution`, or the
+    assignment's when it gives no reference of its own); no reference at all is a spec error."""
+    own = q.own_reference()
+    if own is None and assignment.reference is None:
+        raise SpecError(f"question {q.id}: no reference: give `reference:` (a torch expression, or `solution` for the "
+                        "solution notebook's own function), or `reference: solution` for the whole assignment")
+    return (own or assignment.reference) == "solution"
+
+
+def _solved(q: _CodeQuestion, answer: solution.Answer) -> Expected:
+    """The solution notebook's answer to a probe as the reference's: its return value, or its outputs."""
+    try:
+        if q.outputs:
+            return Expected(None, outputs=[solution.expected_value(o) for o in answer.outputs])
+        return Expected(solution.expected_value(answer.value))
+    except ValueError as e:
+        hint = " (a function that writes into its arguments needs `outputs:`)" if answer.value.kind == "none" else ""
+        raise SpecError(f"question {q.id}: {e}{hint}") from None
+
+
 class CodeKind(QuestionKind):
     """Kinds that call a student's function on the grader's inputs (each probe is one check, or one per output)."""
 
@@ -173,13 +211,17 @@ class CodeKind(QuestionKind):
         """The reference's answer first, then the alternatives'; `array` is the course's array library."""
         raise NotImplementedError
 
-    def prepare(self, q: Any, assignment: Any) -> list[PreparedProbe]:
+    def alternatives(self, q: Any, args: list[Any], kwargs: dict[str, Any], ref: Any, array: str = "torch") -> list[Expected]:
+        """The alternatives' answers alone (what `references` adds after the reference's, and what
+        stands beside a solution notebook's answer)."""
+        raise NotImplementedError
+
+    def _inputs(self, q: Any, assignment: Any) -> list[PreparedProbe]:
+        """Each probe's inputs, drawn reproducibly from the assignment's seed (no references yet)."""
         import torch
 
-        ref = reference_module(assignment)
-        _swap(q, assignment)  # a helper to isolate must exist in the reference: a spec error, found by validate
         builder = resolve(q.probe_builder, assignment, f"question {q.id}: probe_builder") if q.probe_builder else None
-        prepared = []
+        out = []
         for p in q.probes:
             gen = torch.Generator().manual_seed(stable_seed(assignment.seed, q.id, p.name))
             if p.inputs:
@@ -190,10 +232,29 @@ class CodeKind(QuestionKind):
                     raise SpecError(f"question {q.id}: probe_builder must return a dict with exactly the args {q.args} "
                                     f"for probe {p.name!r}")
                 args = [built[a] for a in q.args]
-            allowed = [self._kink(q, k, args, dict(p.kwargs), ref) for k in self.kinks(q)]
-            expected = self.references(q, args, dict(p.kwargs), ref, assignment.array_library)
-            prepared.append(PreparedProbe(p, args, dict(p.kwargs), expected,
-                                          [a for a in allowed if a is not None]))
+            out.append(PreparedProbe(p, args, dict(p.kwargs), []))
+        return out
+
+    def solution_calls(self, q: Any, assignment: Any) -> list[SolutionCall]:
+        if not _from_solution(q, assignment):
+            return []
+        return [SolutionCall(q.id, p.spec.name, q.function, _call(q, p), assignment.array_library)
+                for p in self._inputs(q, assignment)]
+
+    def prepare(self, q: Any, assignment: Any) -> list[PreparedProbe]:
+        ref = reference_module(assignment)
+        _swap(q, assignment)  # a helper to isolate must exist in the reference: a spec error, found by validate
+        solved = solution.answers(assignment).get(q.id, {}) if _from_solution(q, assignment) else None
+        prepared = []
+        for p in self._inputs(q, assignment):
+            allowed = [self._kink(q, k, p.args, p.kwargs, ref) for k in self.kinks(q)]
+            if solved is not None:
+                expected = [_solved(q, solved[p.spec.name])] + self.alternatives(q, p.args, p.kwargs, ref,
+                                                                                assignment.array_library)
+            else:
+                expected = self.references(q, p.args, p.kwargs, ref, assignment.array_library)
+            p.expected, p.allowed = expected, [a for a in allowed if a is not None]
+            prepared.append(p)
         return prepared
 
     def kinks(self, q: Any) -> list[Kink]:
@@ -437,19 +498,27 @@ class FunctionKind(CodeKind):
 
     def references(self, q: FunctionQuestion, args: list[Any], kwargs: dict[str, Any], ref: Any,
                    array: str = "torch") -> list[Expected]:
-        if q.outputs:  # each reference writes into its own fresh copies, called as the student's function is
-            exprs = [(q.reference, 1.0, "")] + [(a.reference, a.credit, a.note) for a in q.alternatives if a.reference]
-            out = []
-            for expr, credit, note in exprs:
+        assert q.reference is not None
+        return self._evaluated([(q.reference, 1.0, "")], q, args, kwargs, ref, array) + \
+            self.alternatives(q, args, kwargs, ref, array)
+
+    def alternatives(self, q: FunctionQuestion, args: list[Any], kwargs: dict[str, Any], ref: Any,
+                     array: str = "torch") -> list[Expected]:
+        exprs = [(a.reference, a.credit, a.note) for a in q.alternatives if a.reference]
+        return self._evaluated(exprs, q, args, kwargs, ref, array)  # type: ignore[arg-type]
+
+    @staticmethod
+    def _evaluated(exprs: list[tuple[str, float, str]], q: FunctionQuestion, args: list[Any], kwargs: dict[str, Any],
+                   ref: Any, array: str) -> list[Expected]:
+        out = []
+        for expr, credit, note in exprs:
+            if q.outputs:  # each reference writes into its own fresh copies, called as the student's function is
                 xs = reference_copies(args, array)
                 _evaluate(expr, q, xs, kwargs, ref)
                 out.append(Expected(None, credit, note, [xs[q.args.index(o)] for o in q.outputs]))
-            return out
-        xs = [as_reference_input(a) for a in args]
-        out = [Expected(_evaluate(q.reference, q, xs, kwargs, ref))]
-        for alt in q.alternatives:
-            if alt.reference:
-                out.append(Expected(_evaluate(alt.reference, q, xs, kwargs, ref), alt.credit, alt.note))
+            else:
+                xs = [as_reference_input(a) for a in args]
+                out.append(Expected(_evaluate(expr, q, xs, kwargs, ref), credit, note))
         return out
 
 
@@ -462,9 +531,13 @@ class DerivativeKind(CodeKind):
 
     def references(self, q: DerivativeQuestion, args: list[Any], kwargs: dict[str, Any], ref: Any,
                    array: str = "torch") -> list[Expected]:
-        out = [Expected(_derivative(q, args, kwargs, q.reduce, ref=ref))]
+        return [Expected(_derivative(q, args, kwargs, q.reduce, ref=ref))] + self.alternatives(q, args, kwargs, ref, array)
+
+    def alternatives(self, q: DerivativeQuestion, args: list[Any], kwargs: dict[str, Any], ref: Any,
+                     array: str = "torch") -> list[Expected]:
+        out = []
         for alt in q.alternatives:
-            if alt.reduce or alt.of:
+            if alt.of or (alt.reduce and q.of):  # beside a solution notebook, only an expression of its own
                 out.append(Expected(_derivative(q, args, kwargs, alt.reduce or q.reduce, alt.of, ref), alt.credit, alt.note))
         return out
 

@@ -57,6 +57,14 @@ class AssignmentBundle:
     def solution(self) -> Path | None:
         return self.assignment.solution_path
 
+    @property
+    def solution_is_reference(self) -> bool:
+        """Whether grading runs the solution notebook (`reference: solution`), so every copy that
+        grades must carry it (it is run in a kernel of its own, never shown to a student's)."""
+        questions = self.data.get("questions") or []
+        return self.data.get("reference") == "solution" or any(
+            isinstance(q, dict) and q.get("reference") == "solution" for q in questions)
+
     def support_files(self) -> dict[str, Path]:
         """The course's `files:`, {place in the kernel's working directory: file}."""
         return self.assignment.support_files()
@@ -85,7 +93,7 @@ class AssignmentBundle:
                 raise SpecError(f"{self.path}: starter notebook {self.starter} not found")
             out[STARTER_FILE] = self.starter.read_bytes()
             data["starter"] = STARTER_FILE
-        if solution and self.solution is not None and self.solution.is_file():
+        if (solution or self.solution_is_reference) and self.solution is not None and self.solution.is_file():
             out["solution.ipynb"] = self.solution.read_bytes()
             data["solution"] = "solution.ipynb"
         if self.assignment.files:  # under support-files/, each keeping its place in the kernel's working directory

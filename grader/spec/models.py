@@ -188,6 +188,9 @@ class Assignment(Model):
     rubric: str | None = None  # rubric id or path; default: rubrics/<id>.yaml
     match: MatchHints = Field(default_factory=MatchHints)
     seed: int = 0
+    # `solution`: code questions without a reference of their own are compared with the solution
+    # notebook's functions (run once in its own kernel on the same inputs; see grader.kinds.solution)
+    reference: Literal["solution"] | None = None
     files: list[SupportFile] = Field(default_factory=list)  # shipped read-only to every kernel's working directory
     questions: list[Any]
     path: Path | None = Field(default=None, exclude=True)

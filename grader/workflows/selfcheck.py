@@ -12,7 +12,7 @@ from pathlib import Path
 from grader.grading.choose import choose_assignment
 from grader.grading.pipeline import grade_notebook
 from grader.kernel.limits import Limits
-from grader.kinds import load_assignment
+from grader.kinds import load_assignment, solution
 from grader.kinds.registry import get_kind
 from grader.notebook.read import read_notebook
 from grader.report.safe import terminal
@@ -29,9 +29,14 @@ class PublicView:
 
 
 def public_view(assignment: Assignment) -> PublicView:
+    """The public checks. A question compared with the solution notebook has none where the solution
+    is not at hand (a student's copy of the course): it is checked on submission, like a hidden one."""
     kept, hidden_checks, hidden_questions = [], 0, []
+    unsolvable = not solution.available(assignment)
     for q in assignment.questions:
-        public, hidden = (None, len(q.check_names())) if q.hidden else get_kind(q.kind).public(q)
+        kind = get_kind(q.kind)
+        private = q.hidden or (unsolvable and kind.solution_calls(q, assignment))
+        public, hidden = (None, len(q.check_names())) if private else kind.public(q)
         hidden_checks += hidden
         if public is None:
             hidden_questions.append(q.id)

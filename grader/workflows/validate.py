@@ -10,25 +10,29 @@ marks, and the released starter scores zero with every question `not_attempted` 
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
+from grader import interrupt
 from grader import results as R
 from grader.errors import GraderInputError
 from grader.grading.pipeline import grade_notebook
 from grader.kernel.limits import Limits
+from grader.kinds import solution
 from grader.kinds.registry import get_kind
 from grader.spec.bundle import AssignmentBundle
 from grader.spec.models import Rubric
 from grader.workflows.release import starter_text
 
 
-def check_files(bundle: AssignmentBundle) -> Rubric:
+def check_files(bundle: AssignmentBundle, limits: Limits | None = None) -> Rubric:
     """Every file the assignment names exists and every question prepares; returns the rubric
-    (already validated against the assignment's question ids)."""
+    (already validated against the assignment's question ids). Questions whose reference is the
+    solution notebook run it here (once; the answers are cached for grading)."""
     assignment = bundle.assignment
     bundle.entries()  # a named starter that is missing: one line here (a missing solution is `prove`'s to report)
+    interrupt.run(solution.ensure(assignment, limits))
     for q in assignment.questions:
         try:
             get_kind(q.kind).prepare(q, assignment)  # every kind checks its author-side inputs here
@@ -44,6 +48,7 @@ class Proof:
     solution: tuple[Fraction, Fraction] | None  # (score, max) of the solution notebook
     starter: tuple[Fraction, Fraction]
     problems: list[str]
+    failing: dict[str, str] = field(default_factory=dict)  # question id -> its first problem
 
 
 _GRADER_TROUBLE = {R.UNDECIDED}
@@ -55,6 +60,12 @@ def prove(bundle: AssignmentBundle, limits: Limits | None = None) -> Proof:
     question `not_attempted` or `no_answer`, none up for review). One problem line per question."""
     assignment, rubric = bundle.assignment, bundle.rubric
     problems: list[str] = []
+    failing: dict[str, str] = {}
+
+    def problem(qid: str, text: str) -> None:
+        problems.append(text)
+        failing.setdefault(qid, text)
+
     solution = None
     path = assignment.solution_path
     if path is not None:
@@ -65,7 +76,7 @@ def prove(bundle: AssignmentBundle, limits: Limits | None = None) -> Proof:
             solution = (result.score, result.max_score)
             for q in result.questions:
                 if q.score != q.max_score:
-                    problems.append(f"the solution loses points on {q.id} ({q.status}): {q.feedback.splitlines()[0] if q.feedback else ''}")
+                    problem(q.id, f"the solution loses points on {q.id} ({q.status}): {q.feedback.splitlines()[0] if q.feedback else ''}")
     with tempfile.TemporaryDirectory(prefix="grade-validate-") as tmp:
         starter = assignment.starter_path  # the notebook students receive, else what `grade release` writes
         if starter is None or not starter.is_file():
@@ -75,10 +86,10 @@ def prove(bundle: AssignmentBundle, limits: Limits | None = None) -> Proof:
     for q in result.questions:
         first = q.feedback.splitlines()[0] if q.feedback else ""
         if q.score:
-            problems.append(f"the unsolved starter earns points on {q.id}")
+            problem(q.id, f"the unsolved starter earns points on {q.id}")
         elif q.status in _GRADER_TROUBLE or q.needs_review:
-            problems.append(f"the unsolved starter puts {q.id} up for review ({q.status}): {first}")
+            problem(q.id, f"the unsolved starter puts {q.id} up for review ({q.status}): {first}")
         elif q.status not in _BLANK:
-            problems.append(f"the unsolved starter's {q.id} is graded as an attempt ({q.status}, not "
+            problem(q.id, f"the unsolved starter's {q.id} is graded as an attempt ({q.status}, not "
                             f"not_attempted or no_answer): {first}")
-    return Proof(solution, (result.score, result.max_score), problems)
+    return Proof(solution, (result.score, result.max_score), problems, failing)
