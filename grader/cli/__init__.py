@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
 
 from grader.errors import GraderInputError, NotGraded
 from grader.interrupt import Interrupted
+from grader.spec.folders import use_course_assignments
 from grader.version import __version__
 
 # verb -> module under grader.cli exposing add_arguments(parser) and run(args) -> int
@@ -28,6 +30,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "validate": ("validate", "prove an assignment: files valid, solution full marks, starter zero"),
     "release": ("release", "write the students' starter notebook from an assignment's YAML"),
     "answer": ("answer", "check a LaTeX answer against an expected expression"),
+    "schema": ("schema", "print the JSON Schema of assignment YAML, or the spec reference (docs/spec.md)"),
 }
 
 EXIT_OK, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 2, 3, 130
@@ -60,8 +63,17 @@ def build_parser(verb: str) -> argparse.ArgumentParser:
     parser = _Parser(prog=f"grade {verb}" if verb != "grade" else "grade", description=module.__doc__,
                      formatter_class=argparse.RawDescriptionHelpFormatter, verb=verb)
     module.add_arguments(parser)
+    parser.add_argument("--assignments", dest="course_assignments", action="append", default=[], metavar="DIR",
+                        help="the course's assignments folder, searched for ids before the bundled ones (repeatable; "
+                             "else $GRADER_ASSIGNMENTS, then the folder a grader.yml above the current one names)")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for grader failures")
     return parser
+
+
+def _folder(d: str) -> str:
+    if not os.path.isdir(d):
+        raise GraderInputError(f"--assignments {d}: no such directory")
+    return d
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser(verb).parse_args(argv)
     run: Callable[..., int] = module.run
     try:
+        use_course_assignments(*(_folder(d) for d in args.course_assignments))
         return run(args)
     except GraderInputError as e:
         print(f"grade: error: {e}", file=sys.stderr)

@@ -23,9 +23,33 @@ def use_course_assignments(*folders: str | Path) -> None:
 
 
 def course_dirs() -> list[Path]:
-    """The course's own assignments folders, in the order they are searched."""
+    """The course's own assignments folders, in the order they are searched: `--assignments`,
+    GRADER_ASSIGNMENTS, then the one a `grader.yml` in the current folder or above it names."""
     env = [Path(p) for p in os.environ.get(ASSIGNMENTS_ENV, "").split(os.pathsep) if p]
-    return [*_course_dirs, *env]
+    config = course_config_dir(Path.cwd())
+    return [*_course_dirs, *env, *([config] if config is not None else [])]
+
+
+COURSE_FILES = ("grader.yml", "grader.yaml")
+
+
+def course_config_dir(start: Path) -> Path | None:
+    """The assignments folder of the course `start` is in: the nearest `grader.yml` at or above it
+    names it (`assignments: DIR`, relative to that file; default `assignments/` beside it)."""
+    for folder in [start, *start.parents]:
+        for name in COURSE_FILES:
+            config = folder / name
+            if not config.is_file():
+                continue
+            try:
+                data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+            except (OSError, yaml.YAMLError) as e:
+                raise GraderInputError(f"{config}: not valid YAML ({str(e).splitlines()[0]})") from None
+            where = data.get("assignments", "assignments") if isinstance(data, dict) else None
+            if not isinstance(where, str):
+                raise GraderInputError(f"{config}: `assignments:` must name a folder (relative to {config.name})")
+            return (folder / where).resolve()
+    return None
 
 
 def search_dirs(near: Path | None = None) -> list[Path]:

@@ -35,6 +35,7 @@ class NotebookTarget(Model):
 
 class CIConfig(Model):
     min_score: float = Field(default=1.0, ge=0, le=1)
+    assignments: str | None = None  # the course's assignments folder (ids are looked up there; grader.spec.folders)
     notebooks: list[NotebookTarget] = Field(min_length=1)
 
 

@@ -74,3 +74,25 @@ def test_a_missing_support_file_names_the_file_and_line(tmp_path: Path) -> None:
     spec.write_text("id: toy\ntitle: toy\nfiles: [{path: helpers.py, as: ../up.py}]\nquestions:\n" + RELU)
     with pytest.raises(SpecError, match="must be a relative path inside it"):
         load_assignment(spec)
+
+
+def test_ids_are_found_with_assignments_dir_and_next_to_grader_yml(tmp_path: Path) -> None:
+    course = tmp_path / "course"
+    (course / "specs").mkdir(parents=True)
+    (course / "specs" / "toy.yaml").write_text("id: toy\ntitle: toy\nquestions:\n" + RELU)
+    out = tmp_path / "starter.ipynb"
+    # --assignments DIR, from anywhere
+    proc = run_cli("release", "toy", "-o", str(out), "--assignments", str(course / "specs"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "def relu(x)" in out.read_text()
+    # a grader.yml at the course's root names its folder, for every folder below it
+    (course / "grader.yml").write_text("assignments: specs\n")
+    (course / "week3").mkdir()
+    out.unlink()
+    proc = run_cli("release", "toy", "-o", str(out), cwd=course / "week3")
+    assert proc.returncode == 0, proc.stderr
+    # without either, the id is unknown, and the error names where it looked
+    proc = run_cli("release", "toy", "-o", str(out), cwd=tmp_path)
+    assert proc.returncode == 2 and "unknown assignment 'toy'" in proc.stderr
+    proc = run_cli("release", "toy", "-o", str(out), "--assignments", str(tmp_path / "nope"))
+    assert proc.returncode == 2 and proc.stderr.strip() == f"grade: error: --assignments {tmp_path / 'nope'}: no such directory"
