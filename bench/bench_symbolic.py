@@ -5,6 +5,12 @@ Part 1, our checker alone: accuracy by expected verdict (exact status) and the t
 (median, p95, max), then how many final expressions (the LaTeX our checker graded) sympy's
 ``parse_latex(..., backend="lark")`` can parse at all.
 
+Part 1b, derivations (the corpus's ``derivations``, each labelled with the index of its first
+wrong step): how many come out with that first wrong step, how many steps before it (all of a
+correct derivation) were marked wrong (target: none) or left undecided, and the time per
+derivation (the whole check_answer call, steps included: median, p95, max; target median under
+200 ms for up to 10 steps, never past the 2 s cap).
+
 Part 2, one table, one row per contender, on the same corpus. Every contender answers
 accept / reject / undecided for each case; a case labelled correct or wrong_form should be
 accepted, one labelled wrong, known_mistake, unparsed or no_answer rejected.
@@ -23,8 +29,9 @@ call under ``time_limit(--limit)`` seconds; a timeout counts as undecided. The g
 expression is prepared once per question outside the timed call. A contender whose package is
 missing is skipped with a note (pip install -e '.[bench]').
 
-usage: python bench/bench_symbolic.py [--repeat N] [--limit S] [--examples N] [--lark-path DIR]
+usage: python bench/bench_symbolic.py [--repeat N] [--limit S] [--examples N] [--lark-path DIR] [--derivations]
   --lark-path DIR   a directory holding the `lark` package, if it is not installed
+  --derivations     part 1b only
 """
 
 from __future__ import annotations
@@ -55,7 +62,8 @@ def check(case: dict, q: dict):
     return check_answer(case["answer"], q["expected"], definitions=q.get("definitions"),
                         target=q.get("target"), aliases=q.get("aliases"),
                         assumptions=q.get("assumptions"), conventions=q.get("conventions"),
-                        form=q.get("form"), mistakes=q.get("mistakes"))
+                        form=q.get("form"), mistakes=q.get("mistakes"), indices=q.get("indices"),
+                        vectors=q.get("vectors"))
 
 
 def report_accuracy(rows: list[dict]) -> None:
@@ -123,6 +131,46 @@ def report_lark(rows: list[dict]) -> None:
     print("  by question: " + ", ".join(f"{q} {c['ok']}/{c['n']}" for q, c in per_question.items()))
     for latex in failed[:8]:
         print(f"  lark cannot parse: {latex[:80]!r}")
+
+
+def report_derivations(corpus: dict, repeat: int) -> None:
+    """Step accuracy and time per derivation on the labelled derivations."""
+    n = first_ok = valid_total = valid_wrong = valid_undecided = 0
+    steps_max = 0
+    times: list[float] = []
+    misses: list[str] = []
+    for case in corpus.get("derivations", []):
+        q = corpus["questions"][case["question"]]
+        best, res = None, None
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            res = check(case, q)
+            dt = time.perf_counter() - t0
+            best = dt if best is None or dt < best else best
+        times.append(best)
+        label = case["label"]
+        n += 1
+        steps_max = max(steps_max, len(res.steps))
+        fw = label["first_wrong"]
+        valid = res.steps if fw is None else res.steps[:fw]  # the steps a TA marks valid
+        valid_total += len(valid)
+        valid_wrong += sum(1 for s in valid if s.valid is False)
+        valid_undecided += sum(1 for s in valid if s.valid is None)
+        if res.first_wrong == fw and res.status == label["status"]:
+            first_ok += 1
+        else:
+            misses.append(f"  miss: [{case['question']}] labelled {label['status']} / first wrong {fw}, got "
+                          f"{res.status} / {res.first_wrong}: {case['answer'][:60]!r}")
+    if not n:
+        return
+    ms = sorted(t * 1000 for t in times)
+    print(f"derivations: {n} (up to {steps_max} steps), {first_ok} with the labelled status and first wrong step "
+          f"({100 * first_ok / n:.1f}%); valid steps marked wrong {valid_wrong}/{valid_total}, "
+          f"left undecided {valid_undecided}/{valid_total}")
+    print(f"time per derivation: median {statistics.median(ms):.1f} ms, p95 {pct(ms, 0.95):.1f} ms, "
+          f"max {ms[-1]:.1f} ms")
+    for line in misses:
+        print(line)
 
 
 # ------------------------------------------------------------------ contenders for the table
@@ -312,16 +360,22 @@ def main() -> int:
     ap.add_argument("--limit", type=float, default=5.0, help="time limit per contender per case, seconds")
     ap.add_argument("--examples", type=int, default=6, help="example cases printed per contender and error kind")
     ap.add_argument("--lark-path", help="directory with the lark package (for the comparison only)")
+    ap.add_argument("--derivations", action="store_true", help="only the derivations' step accuracy and times")
     args = ap.parse_args()
     if args.lark_path:
         sys.path.append(args.lark_path)
     corpus = yaml.safe_load((ROOT / "tests" / "symbolic_corpus.yaml").read_text(encoding="utf-8"))
+    check({"answer": "$$x$$"}, {"expected": "x"})  # imports and caches: not the first derivation's time
+    if args.derivations:
+        report_derivations(corpus, max(1, args.repeat))
+        return 0
     contenders = [ours_contender(), *math_verify_contenders(), *parse_latex_contender()]
     for c in contenders:
         c.warm_up()  # imports, grammars, caches: not the first case's time
     rows = run_table(corpus, contenders, max(1, args.repeat), args.limit)
     report_accuracy(rows)
     report_times([r["s"] for r in contenders[0].results])
+    report_derivations(corpus, max(1, args.repeat))
     report_lark(rows)
     report_table(contenders, args.examples)
     return 0

@@ -10,9 +10,9 @@ from __future__ import annotations
 from fractions import Fraction
 
 from grader import results as R
-from grader.kinds.base import QuestionOutcome
+from grader.kinds.base import METHOD_VALID, WRONG_STEP, QuestionOutcome
 from grader.results import CheckResult, QuestionResult, exact
-from grader.spec.models import QuestionBase, Rubric
+from grader.spec.models import QuestionBase, Rubric, RubricQuestion
 
 
 def check_points(question: QuestionBase, rubric: Rubric) -> tuple[Fraction, dict[str, Fraction]]:
@@ -24,6 +24,26 @@ def check_points(question: QuestionBase, rubric: Rubric) -> tuple[Fraction, dict
     rest = [n for n in names if n not in explicit]
     share = (total - sum(explicit.values(), Fraction(0))) / len(rest) if rest else Fraction(0)
     return total, {n: explicit.get(n, share) for n in names}
+
+
+def _points(p: Fraction) -> str:
+    return f"{R.as_number(p)} point{'s' if p != 1 else ''}"
+
+
+def _derivation(outcome: QuestionOutcome, rq: RubricQuestion, total: Fraction, score: Fraction,
+                status: str | None, notes: list[str]) -> tuple[Fraction, str | None]:
+    """The rubric's method marks for a written derivation (none unless it gives them)."""
+    if outcome.derivation == METHOD_VALID and rq.method_marks:
+        marks = min(total, exact(rq.method_marks))
+        if marks > score:
+            notes.append(f"Method marks: every step is valid up to the last one ({_points(marks)}).")
+            return marks, R.PARTIAL
+    if outcome.derivation == WRONG_STEP and rq.wrong_step_deduction:
+        lost = min(score, exact(rq.wrong_step_deduction))
+        if lost:
+            notes.append(f"The right answer, but reached through a wrong step (−{_points(lost)}).")
+            return score - lost, None
+    return score, status
 
 
 def score_question(question: QuestionBase, outcome: QuestionOutcome, rubric: Rubric) -> QuestionResult:
@@ -52,12 +72,13 @@ def score_question(question: QuestionBase, outcome: QuestionOutcome, rubric: Rub
     if situation is not None and situation in rq.partial:  # rubric's partial credit for this situation
         score = total * exact(rq.partial[situation])
     notes = []
+    score, status = _derivation(outcome, rq, total, score, status, notes)
     for name, note in outcome.penalties:
         fraction = exact(rubric.penalties.fraction(name))
         if fraction:
             lost = min(score, total * fraction)
             score -= lost
-            note += f" (−{R.as_number(lost)} point{'s' if lost != 1 else ''})"
+            note += f" (−{_points(lost)})"
         notes.append(note)
     if status is None:
         if score == total:

@@ -51,6 +51,10 @@ class CheckOutcome:
             self.status = PASSED if self.passed else FAILED
 
 
+METHOD_VALID = "method_valid"  # a wrong final answer after steps that are all valid up to the last
+WRONG_STEP = "wrong_step"      # the right answer reached through a wrong step
+
+
 @dataclass
 class QuestionOutcome:
     checks: list[CheckOutcome]
@@ -61,6 +65,7 @@ class QuestionOutcome:
     credit: float | None = None     # whole-question credit fraction (symbolic partial credit)
     details: dict[str, Any] = field(default_factory=dict)
     situation: str | None = None    # a finer key for the rubric's `partial` (e.g. wrong_form, known_mistake)
+    derivation: str | None = None   # METHOD_VALID or WRONG_STEP: what a written derivation's steps earn (rubric)
 
     @classmethod
     def not_attempted(cls, checks: list[CheckOutcome], why: str) -> "QuestionOutcome":

@@ -8,12 +8,19 @@ from pydantic import Field, field_validator
 
 from grader import results as R
 from grader.errors import SpecError
-from grader.kinds.base import CheckContext, CheckOutcome, QuestionKind, QuestionOutcome
+from grader.kinds.base import (
+    METHOD_VALID,
+    WRONG_STEP,
+    CheckContext,
+    CheckOutcome,
+    QuestionKind,
+    QuestionOutcome,
+)
 from grader.kinds.cells import ANSWER_PLACEHOLDER, StarterCell, prompt_cells
 from grader.kinds.registry import register
 from grader.notebook.answers import find_answer
 from grader.spec.models import AnswerLocator, Model, QuestionBase
-from grader.symbolic import question_for, shared_pool
+from grader.symbolic import SymbolicResult, question_for, shared_pool
 
 
 class Mistake(Model):
@@ -35,6 +42,8 @@ class SymbolicQuestion(QuestionBase):
     form: dict[str, list[str]] | None = None
     form_credit: float = Field(default=0.5, ge=0, le=1)  # equivalent but not in the required form
     mistakes: list[Mistake] = Field(default_factory=list)
+    vectors: dict[str, str] = Field(default_factory=dict)  # vector -> softmax, real, positive, probability or onehot
+    indices: list[str] = Field(default_factory=list)  # the expected answer is this entry ([i, j]) of a matrix
     timeout: float = Field(default=2.0, gt=0, le=30)
 
     @field_validator("aliases", mode="before")
@@ -52,7 +61,8 @@ class SymbolicQuestion(QuestionBase):
         """check_answer's keyword settings for this question (besides the expected answer and timeout)."""
         return {"definitions": self.definitions or None, "target": self.target, "aliases": self.aliases or None,
                 "assumptions": self.assumptions or None, "conventions": self.conventions or None, "form": self.form,
-                "mistakes": [m.model_dump() for m in self.mistakes] or None}
+                "mistakes": [m.model_dump() for m in self.mistakes] or None,
+                "indices": self.indices or None, "vectors": self.vectors or None}
 
 
 _STATUS = {
@@ -101,7 +111,19 @@ class SymbolicKind(QuestionKind):
         return QuestionOutcome([CheckOutcome("answer", passed, feedback=res.feedback, status=status, credit=credit)],
                                status=status if status != R.PASSED else None, credit=credit,
                                needs_review=res.needs_review, details=details,
-                               situation=res.status)
+                               situation=res.status, derivation=derivation(res))
+
+
+def derivation(res: SymbolicResult) -> str | None:
+    """What the steps earn under a rubric with method marks: every step valid up to a final slip
+    (at least two steps), or the right answer reached through a wrong step."""
+    steps = res.steps
+    if res.status in ("wrong", "known_mistake") and len(steps) >= 2 and steps[-1].valid is False \
+            and all(s.valid is True for s in steps[:-1]):
+        return METHOD_VALID
+    if res.status == "correct" and res.first_wrong is not None and res.needs_review:
+        return WRONG_STEP
+    return None
 
 
 register(SymbolicKind())

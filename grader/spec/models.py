@@ -240,6 +240,8 @@ class RubricQuestion(Model):
     checks: dict[str, RubricCheck] = Field(default_factory=dict)
     feedback: str | None = None
     partial: dict[str, float] = Field(default_factory=dict)  # status -> fraction of the question's points
+    method_marks: float | None = Field(default=None, ge=0)  # points for a wrong final answer after valid steps (≥ 2)
+    wrong_step_deduction: float | None = Field(default=None, ge=0)  # points off a right answer through a wrong step
 
     @field_validator("partial")
     @classmethod

@@ -81,16 +81,20 @@ def check_answer(answer_markdown_text: str, expected_sympy_text: str, *, definit
                  target: str | None = None, aliases: dict[str, list[str]] | None = None,
                  assumptions: dict[str, dict] | None = None, conventions: list[dict] | None = None,
                  form: dict[str, list[str]] | None = None, mistakes: list[dict] | None = None,
+                 indices: list[str] | None = None, vectors: dict[str, str] | None = None,
                  timeout: float = 2.0) -> SymbolicResult:
     """Grade a written answer (markdown with LaTeX) against ``expected_sympy_text``.
 
     Raises ValueError only for invalid author input (expected, definitions,
-    target, aliases, mistakes); every student input gives a SymbolicResult. The
+    target, aliases, mistakes, indices, vectors); every student input gives a
+    SymbolicResult. ``vectors`` (``{p: softmax}``) and ``indices`` (``[i, j]``) make the
+    expected answer entry (i, j) of a matrix, so ``diag(p) - pp^T`` is compared entry by entry. The
     result is a function of these arguments alone: not of the process, its hash
     seed, or what was checked before.
     """
     q = question_for(expected_sympy_text, definitions=definitions, target=target, aliases=aliases,
-                     assumptions=assumptions, conventions=conventions, form=form, mistakes=mistakes)
+                     assumptions=assumptions, conventions=conventions, form=form, mistakes=mistakes,
+                     indices=indices, vectors=vectors)
     progress = _Progress()
     try:
         with time_limit(timeout) as deadline:
@@ -160,7 +164,7 @@ def _check(text: str, q: Question, deadline: Deadline, progress: _Progress) -> S
     q = q.for_answer(text)
     ex = extract(text, q.cfg)
     matcher = TargetMatcher(q.target, _same_value(q, deadline), frozenset(d.name for d in q.definitions),
-                            q.variables)
+                            q.variables, q.tensors.indices if q.tensors else ())
     sel_obj = Selector(matcher, q.prep, q.variables, {d.name for d in q.definitions} | q.functions, q.cfg)
     sel = sel_obj.select(ex)
     if sel.failure is not None:
@@ -185,25 +189,25 @@ def _check(text: str, q: Question, deadline: Deadline, progress: _Progress) -> S
         return SymbolicResult(None if status == "undecided" else status in ("correct", "wrong_form"), status, message, latex, progress.parsed, **kw)
 
     unfinished = _unfinished_derivative(student, q)
-    value = unify_indices(substitute_definitions(student, q.definitions), {s.name for s in q.expected.free_symbols})
+    value = unify_indices(substitute_definitions(student, q.definitions), {s.name for s in q.expected.free_symbols},
+                          q.vector_names)
     if unfinished is not None or value.has(sp.Derivative, sp.Subs):
         what = f" ({unfinished})" if unfinished else ""
         return result("wrong", f"{read}. It still contains a derivative{what}; carry out the differentiation.")
-    verdict = decide(value, q.expected, make_plan([value, q.expected], q.assumptions, q.conventions), deadline)
+    verdict = decide(value, q.expected, q.plan([value, q.expected]), deadline)
     if verdict.status == "equal":
         problem = form_problem(student, q.form, _pretty(q))
         if problem and not _other_side_in_form(choice, q, deadline):
             return result("wrong_form", f"{read}. It is equivalent to the expected answer, but {problem}.")
         return result("correct", f"{read}: correct.")
     for spec, mistake in q.mistakes:
-        plan = make_plan([value, mistake], q.assumptions, q.conventions)
-        if decide(value, mistake, plan, deadline).status == "equal":
+        if decide(value, mistake, q.plan([value, mistake]), deadline).status == "equal":
             return result("known_mistake", f"{read}. {str(spec.get('feedback', '')).strip()}".strip(),
                           mistake=str(spec["expr"]))
     if verdict.status == "different":
         names = fb.student_names(choice.expr, q.aliases)
         extra = [names.get(s.name, s.name) for s in sorted(value.free_symbols - q.expected.free_symbols, key=str)
-                 if not _bound_index(s, q.expected)]
+                 if not _bound_index(s, q.expected) and s.name not in q.vector_names]
         return result("wrong", f"{read}. {fb.difference(verdict, extra, names)}")
     why = verdict.reason or "sampling and simplification were inconclusive"
     return result("undecided", f"{read}, but could not decide automatically whether it equals the expected "
@@ -222,7 +226,7 @@ def _same_value(q: Question, deadline: Deadline):
         if va == vb:
             return True
         try:
-            return decide(va, vb, make_plan([va, vb], q.assumptions), deadline).status == "equal"
+            return decide(va, vb, make_plan([va, vb], q.assumptions, tensors=q.tensors), deadline).status == "equal"
         except CheckTimeout:
             raise
         except Exception:  # noqa: BLE001 - a failed comparison only means "not the target"
@@ -240,8 +244,7 @@ def _other_side_in_form(choice: Choice, q: Question, deadline: Deadline) -> bool
         if k == chain.final_index or side.has(sp.Derivative) or form_problem(side, q.form):
             continue
         value = substitute_definitions(side, q.definitions)
-        plan = make_plan([value, q.expected], q.assumptions, q.conventions)
-        if decide(value, q.expected, plan, deadline).status == "equal":
+        if decide(value, q.expected, q.plan([value, q.expected]), deadline).status == "equal":
             return True
     return False
 

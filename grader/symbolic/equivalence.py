@@ -15,6 +15,7 @@ from itertools import product
 
 import sympy as sp
 
+from . import matrices
 from .evaluate import Unevaluable
 from .numeric import NumericResult, compare
 from .parser import _is_huge
@@ -91,8 +92,9 @@ def decide(student: sp.Basic, expected: sp.Basic, plan: Plan, deadline: Deadline
     """equal / different (with a witness point) / unknown."""
     if student == expected:
         return Verdict("equal", "symbolic")
+    sample = compare if plan.tensors is None else matrices.compare  # points, or whole matrices entry by entry
     try:
-        num = compare(student, expected, plan, deadline)
+        num = sample(student, expected, plan, deadline)
     except Unevaluable as exc:
         num = NumericResult("unknown", reason=f"it cannot be evaluated numerically ({exc})")
     if num.status == "different":

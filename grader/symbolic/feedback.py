@@ -72,6 +72,8 @@ def difference(verdict: Verdict, extra: list[str], names: dict[str, str] | None 
         msg = f"{head}: {where}your answer is undefined, but the correct value is {number(num.want)}."
     elif num.reason == "no case":
         msg = f"{head}: {where}none of your cases applies, but the correct value is {number(num.want)}."
+    elif num.reason == "shape" and num.shapes:
+        msg = f"{head}: {where}your answer is a {num.shapes[0]} matrix, but the answer is {num.shapes[1]}."
     elif num.reason == "convention":
         msg = f"{head}: {where}your answer gives {number(num.got)}."
     else:

@@ -14,6 +14,7 @@ from .cursor import Cursor
 from .lexer import Token
 from .names import BUILTIN_FUNCS, GREEK, GREEK_CANON, MULTI_ARG
 from .syntax import ARG, DECORATIONS, LatexParseError, build_pow, describe
+from .tensors import Diag
 
 _UNDEFINED_WORDS = frozenset({"undefined", "not defined", "undef", "dne", "does not exist", "n/a",
                               "not differentiable", "undefined (not differentiable)"})
@@ -40,6 +41,11 @@ class FunctionMixin(Cursor):
                 return self._e_or_symbol()
             if low.rstrip(".,;") in _UNDEFINED_WORDS:
                 return sp.nan  # a case "undefined if x = 0"
+        if t.kind in ("word", "text") and low == "diag" and self.cfg.vectors and self.peek().is_op("("):
+            args = self._call_args()
+            if len(args) != 1:
+                raise self.error(f"diag takes one vector, got {len(args)} arguments")
+            return Diag(args[0])
         if t.kind in ("word", "text") and low in BUILTIN_FUNCS and low not in self.cfg.words:
             return self._parse_builtin(low, t)
         func = self.cfg.function(raw)

@@ -42,6 +42,7 @@ class NumericResult:
     got: float | None = None  # the student's value at the point (None: undefined there)
     want: float | None = None
     reason: str = ""
+    shapes: tuple[str, str] | None = None  # (the answer's, the expected) when a matrix answer has the wrong shape
 
 
 def _value(e: sp.Basic, p: Point, mp: bool, deadline: Deadline | None) -> tuple[str, Any]:

@@ -36,6 +36,7 @@ from .syntax import (  # noqa: F401
     describe,
     relation,
 )
+from .tensors import MatProd, Transposed, matrix_valued
 from .unicode import normalize_unicode
 
 _REL_OPS = {"=": "=", "<": "<", ">": ">"}
@@ -191,7 +192,7 @@ class Parser(CommandMixin):
             self.next()
             right = self._signed(self.parse_implicit)
             self._arithmetic([left, right], "multiplied")
-            left = left * right if op == "*" else left / right
+            left = self._product([left, right]) if op == "*" else left / right
 
     def parse_implicit(self) -> sp.Basic:
         if not self.starts_factor(self.peek()):
@@ -202,7 +203,13 @@ class Parser(CommandMixin):
             factors.append(self.parse_power())
         if len(factors) > 1:
             self._arithmetic(factors, "multiplied")
-        return sp.Mul(*factors) if len(factors) > 1 else factors[0]
+        return self._product(factors) if len(factors) > 1 else factors[0]
+
+    def _product(self, factors: list[sp.Basic]) -> sp.Basic:
+        """A product; with a matrix factor, in the order written (``p p^T`` is not ``p^T p``)."""
+        if any(matrix_valued(f, self.cfg.vectors) for f in factors):
+            return MatProd(*factors)
+        return sp.Mul(*factors)
 
     def _arithmetic(self, values: list[sp.Basic], how: str) -> None:
         """Lists (a, b), sets and comparisons are not numbers: reject ``g(u, v)`` for an unknown g."""
@@ -220,6 +227,8 @@ class Parser(CommandMixin):
                 self.next()
                 cs, ce = self._group_tokens()
                 base = sp.Piecewise((1, self._parse_condition_span(cs, ce)), (0, True))
+            elif t.kind == "op" and t.value == "^" and self._transpose_script(base):
+                base = Transposed(base)
             elif t.kind == "op" and t.value == "^":
                 self.next()
                 if self._peek_prime_script():
@@ -241,6 +250,24 @@ class Parser(CommandMixin):
                     base = sp.Function(f"{base.func.__name__}_{sub}")(*base.args)
             else:
                 return base
+
+    def _transpose_script(self, base: sp.Basic) -> bool:
+        """``^T``, ``^{\\top}``, ``^\\intercal``, ``^{\\mathsf{T}}`` on a matrix of a question with
+        vectors: consumes the script and says so (otherwise ``^T`` stays a power)."""
+        if not matrix_valued(base, self.cfg.vectors):
+            return False
+        k = 1
+        while self.peek(k).is_op("{"):
+            k += 1
+        t = self.peek(k)
+        if not (t.is_cmd("top") or t.is_cmd("intercal") or (t.kind in ("letter", "text") and t.value == "T")):
+            return False
+        opened = k - 1
+        if any(not self.peek(k + m).is_op("}") for m in range(1, opened + 1)):
+            return False
+        for _ in range(k + opened + 1):
+            self.next()
+        return True
 
     def _peek_prime_script(self) -> bool:
         t = self.peek()

@@ -48,7 +48,8 @@ __all__ = ["SymbolicPool", "shared_pool"]
 
 # check_answer's keyword settings besides ``timeout``: checked in the parent, so a typo fails
 # like a bad keyword argument instead of as a worker-side error.
-_SETTINGS = frozenset({"definitions", "target", "aliases", "assumptions", "conventions", "form", "mistakes"})
+_SETTINGS = frozenset({"definitions", "target", "aliases", "assumptions", "conventions", "form", "mistakes",
+                       "indices", "vectors"})
 _ERRORS: dict[str, type[Exception]] = {"ValueError": ValueError, "TypeError": TypeError}
 _RESULT_FIELDS = tuple(f.name for f in dataclasses.fields(SymbolicResult))
 _WORKER_CODE = "from grader.symbolic.pool import _worker_main; _worker_main()"

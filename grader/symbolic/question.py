@@ -25,10 +25,13 @@ from .rewrite import (
     fill_bare_functions,
     substitute_definitions,
 )
+from .sampling import Plan, make_plan
 from .target import _is_loss
+from .tensors import Tensors
 
 _HEAVISIDE = re.compile(r"heaviside|(unit|step)[ -]+(step|function)", re.I)
 _STEP_NAMES = ("H", "u", "Theta", "theta")
+_ENTRY = re.compile(r"(.+)_[A-Za-z]")  # p_k: an entry of the vector p
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:[-+][A-Za-z0-9]+)*")  # a symbol name as the reader makes it: theta_t-1 for \theta_{t-1}
 
 
@@ -48,13 +51,16 @@ class Question:
     assumptions: dict[str, dict]
     conventions: list[dict]
     form: dict[str, list[str]]
+    tensors: Tensors | None = None  # vectors and indices: compared entry by entry (matrices.py)
 
     @classmethod
     def build(cls, expected: str, *, definitions: dict[str, str] | None = None, target: str | None = None,
               aliases: dict[str, list[str]] | None = None, assumptions: dict[str, dict] | None = None,
               conventions: list[dict] | None = None, form: dict[str, list[str]] | None = None,
-              mistakes: list[dict] | None = None, functions: Iterable[str] = ()) -> "Question":
+              mistakes: list[dict] | None = None, functions: Iterable[str] = (),
+              indices: list[str] | None = None, vectors: dict[str, str] | None = None) -> "Question":
         """Parse the author's inputs; raises ValueError when they are invalid."""
+        tensors = Tensors.make(indices, vectors)
         raw = parse_sympy(expected)
         defs = parse_definitions(definitions)
         mist = [(dict(m), parse_sympy(str(m["expr"]))) for m in (mistakes or [])]
@@ -65,7 +71,9 @@ class Question:
         funcs |= {a for a, canon in amap.items() if canon in funcs}  # \phi for Phi(x): a call, renamed to Phi
         words = {a for a in list(amap) + list(amap.values()) if a.isalpha() and len(a) > 1}
         words |= {s.name for s in raw.free_symbols if s.name.isalpha() and len(s.name) > 1}
-        tgt = _parse_target(target, ParserConfig.make(funcs, words), amap) if target else None
+        vecs = set(tensors.names) if tensors else set()
+        vecs |= {a for a, canon in amap.items() if canon in vecs}  # \mathbf{s} for p
+        tgt = _parse_target(target, ParserConfig.make(funcs, words, vecs), amap) if target else None
         if tgt is not None:
             funcs |= {f.func.__name__ for f in tgt.atoms(AppliedUndef)}
             if isinstance(tgt, sp.Derivative) and isinstance(tgt.expr, sp.Symbol) and _is_loss(tgt.expr.name):
@@ -78,12 +86,31 @@ class Question:
         variables |= {sp.Symbol(k) for k in (assumptions or {})}
         for c in conventions or []:
             variables |= {sp.Symbol(str(k)) for k in (c.get("at") or {})}
+        if tensors is not None:
+            variables |= {sp.Symbol(n) for n in [*tensors.names, *tensors.indices]}
         if tgt is not None:
             variables |= {s for s in tgt.free_symbols if s != ARG}
         known = {s.name for s in variables} | funcs | set(amap.values())
         mistakes_ = [(m, substitute_definitions(e, defs)) for m, e in mist]
-        return cls(value, raw, defs, amap, ParserConfig.make(funcs, words), tgt, defaults, funcs, known,
-                   variables, mistakes_, dict(assumptions or {}), list(conventions or []), dict(form or {}))
+        return cls(value, raw, defs, amap, ParserConfig.make(funcs, words, vecs), tgt, defaults, funcs, known,
+                   variables, mistakes_, dict(assumptions or {}), list(conventions or []), dict(form or {}), tensors)
+
+    @property
+    def vector_names(self) -> frozenset[str]:
+        """The declared vectors (p for ``diag(p) - pp^T``): whole matrices, never renamed to entries."""
+        return self.tensors.names if self.tensors is not None else frozenset()
+
+    def undefined(self, symbols: set[sp.Symbol]) -> set[sp.Symbol]:
+        """The symbols the question does not define: not its variables, not an entry p_k of a vector,
+        not the size n."""
+        vecs = self.vector_names
+        return {s for s in symbols if s not in self.variables and not (vecs and (
+            s.name == "n" or ((m := _ENTRY.fullmatch(s.name)) is not None and m.group(1) in vecs)))}
+
+    def plan(self, exprs: Iterable[sp.Basic], assumptions: dict[str, dict] | None = None) -> Plan:
+        """How to sample a comparison under this question (``assumptions``: narrowed to a region)."""
+        return make_plan(exprs, self.assumptions if assumptions is None else assumptions, self.conventions,
+                         self.tensors)
 
     def prep(self, e: sp.Basic) -> sp.Basic:
         """Rename aliases and give bare function names their argument (σ → σ(x))."""
@@ -98,7 +125,7 @@ class Question:
         if not names:
             return self
         funcs = self.functions | names
-        return replace(self, cfg=ParserConfig.make(funcs, self.cfg.words), functions=funcs,
+        return replace(self, cfg=ParserConfig.make(funcs, self.cfg.words, self.cfg.vectors), functions=funcs,
                        aliases={**self.aliases, **{n: "heaviside" for n in names}})
 
 

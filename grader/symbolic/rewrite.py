@@ -176,12 +176,14 @@ def local_definitions(expr: sp.Basic, defs: dict[sp.Symbol, sp.Basic], known: se
     return expr, used
 
 
-def unify_indices(expr: sp.Basic, names: set[str]) -> sp.Basic:
+def unify_indices(expr: sp.Basic, names: set[str], keep: frozenset[str] = frozenset()) -> sp.Basic:
     """Elementwise notation: ``\\hat y_i - y_i`` vs ``\\hat y - y`` (or back).
 
-    Applied only when renaming makes every symbol of ``expr`` one of ``names``.
+    Applied only when renaming makes every symbol of ``expr`` one of ``names``; names in
+    ``keep`` (a question's declared vectors, compared as whole matrices) stay as they are.
     """
     syms = expr.free_symbols
+    names = names | keep
     if not syms or {s.name for s in syms} <= names:
         return expr
     reps: dict[sp.Symbol, sp.Symbol] = {}

@@ -25,6 +25,7 @@ import sympy as sp
 from sympy.core.relational import Relational
 
 from .evaluate import _INDEXED, Evaluator, PieceUndefined, Unevaluable
+from .tensors import Tensors
 
 
 @dataclass
@@ -62,6 +63,7 @@ class Plan:
     boundaries: dict[str, set[float]]
     conventions: list[tuple[dict[str, float], tuple[float, ...]]]
     shown: list[str]  # symbol names to show in a witness
+    tensors: Tensors | None = None  # matrix semantics: compared entry by entry (matrices.compare)
 
     @cached_property
     def seed(self) -> int:
@@ -69,7 +71,8 @@ class Plan:
         text = repr((sorted((n, astuple(d)) for n, d in self.domains.items()),
                      sorted((n, astuple(d)) for n, d in self.vector_bases.items()),
                      sorted((n, sorted(bs)) for n, bs in self.boundaries.items()),
-                     [(sorted(at.items()), values) for at, values in self.conventions], self.shown))
+                     [(sorted(at.items()), values) for at, values in self.conventions], self.shown,
+                     self.tensors))
         return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
 
     @property
@@ -104,8 +107,9 @@ def _assumption(name: str, assumptions: dict[str, dict]) -> Domain | None:
 
 
 def make_plan(exprs: Iterable[sp.Basic], assumptions: dict[str, dict] | None = None,
-              conventions: list[dict] | None = None) -> Plan:
-    """Decide each symbol's domain from the expressions being compared."""
+              conventions: list[dict] | None = None, tensors: Tensors | None = None) -> Plan:
+    """Decide each symbol's domain from the expressions being compared (``tensors``: the
+    question's vectors and indices, for an entry-by-entry comparison)."""
     assumptions = assumptions or {}
     exprs = [e for e in exprs if e is not None]
     free: set[str] = set()
@@ -161,7 +165,7 @@ def make_plan(exprs: Iterable[sp.Basic], assumptions: dict[str, dict] | None = N
         for k, v in at.items():
             boundaries.setdefault(k, set()).add(v)
     # sorted: which boundary is sampled first must not follow set iteration order (the hash seed)
-    return Plan(domains, vectors, {k: boundaries[k] for k in sorted(boundaries)}, convs, shown)
+    return Plan(domains, vectors, {k: boundaries[k] for k in sorted(boundaries)}, convs, shown, tensors)
 
 
 def _draw(d: Domain, rng: random.Random, nice: int | None) -> float:

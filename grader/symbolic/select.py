@@ -56,13 +56,19 @@ class Selector:
         self.variables = variables
         self.given = {fold(g) for g in given}
         self.cfg = cfg
+        self._levels: dict[sp.Basic, int] = {}  # left side -> target level: selection and steps ask again
 
     # -- classification --------------------------------------------------------
     def lhs_is_target(self, c: Candidate) -> bool:
         return self.target_level(c) > 0
 
     def target_level(self, c: Candidate) -> int:
-        return 0 if c.lhs is None else self.matcher.level(self.prep(c.lhs))
+        if c.lhs is None:
+            return 0
+        level = self._levels.get(c.lhs)
+        if level is None:
+            level = self._levels[c.lhs] = self.matcher.level(self.prep(c.lhs))
+        return level
 
     def condition(self, c: Candidate) -> Boolean | None:
         """``x > 0``, ``0 < x``, ``x \\neq 0``, ``x = 0``, ``x \\in (0, \\infty)`` as a condition."""

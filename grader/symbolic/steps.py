@@ -35,7 +35,7 @@ from .rewrite import (
     substitute_definitions,
     unify_indices,
 )
-from .sampling import Plan, make_plan
+from .sampling import Plan
 from .select import Choice, Selector
 from .timer import CheckTimeout, Deadline
 
@@ -89,7 +89,7 @@ class Derivation:
         helpers = _helpers(text, q)
         self.ex, self.chosen = ex, list(choice.candidates)
         if helpers:  # read g(u(x)) as calls: a second reading, for the steps only
-            cfg = ParserConfig.make(q.functions | helpers, q.cfg.words)
+            cfg = ParserConfig.make(q.functions | helpers, q.cfg.words, q.cfg.vectors)
             ex2 = extract(text, cfg)
             chosen2 = _find(ex2, self.chosen)
             if chosen2:
@@ -168,7 +168,7 @@ class Derivation:
         e = substitute_definitions(e, defs)
         e, _ = local_definitions(e, self.sym_defs, q.known)
         e = substitute_definitions(substitute_definitions(e, defs), q.definitions)
-        return unify_indices(e, self.names)
+        return unify_indices(e, self.names, q.vector_names)
 
     # -- checking ---------------------------------------------------------------
     def check(self, deadline: Deadline, steps: list[Step]) -> None:
@@ -233,12 +233,12 @@ class Derivation:
             if a.has(sp.Derivative, sp.Subs) or b.has(sp.Derivative, sp.Subs):
                 undecided = "a derivative is left to evaluate"
                 continue
-            unknown = (a.free_symbols ^ b.free_symbols) - self.q.variables
+            unknown = self.q.undefined(a.free_symbols ^ b.free_symbols)
             if unknown:
                 undecided = f"it uses {', '.join(sorted(s.name for s in unknown))}, which is not defined"
                 continue
             assumptions, exact = _region(cond, self.q.assumptions)
-            plan = _inside(make_plan([a, b], assumptions, self.q.conventions), cond, assumptions)
+            plan = _inside(self.q.plan([a, b], assumptions), cond, assumptions)
             verdict = decide(a, b, plan, deadline)
             if verdict.status == "equal":
                 continue

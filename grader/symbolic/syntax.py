@@ -82,9 +82,11 @@ class ParserConfig:
 
     functions: dict[str, str] = field(default_factory=dict)  # exact name or fold key -> canonical
     words: frozenset[str] = frozenset()  # multi-letter symbol names to keep whole
+    vectors: frozenset[str] = frozenset()  # declared vectors: transposes, diag and ordered products (tensors.py)
 
     @classmethod
-    def make(cls, functions: Iterable[str] = (), words: Iterable[str] = ()) -> "ParserConfig":
+    def make(cls, functions: Iterable[str] = (), words: Iterable[str] = (),
+             vectors: Iterable[str] = ()) -> "ParserConfig":
         given = sorted(set(functions))
         fmap = {fold(f): f for f in sorted(DEFAULT_FUNCTIONS)}
         folded: dict[str, str] = {}
@@ -92,7 +94,8 @@ class ParserConfig:
             folded.setdefault(fold(f), f)
         fmap.update(folded)
         fmap.update((f, f) for f in given)  # an exact name is always itself
-        return cls(fmap, frozenset(words))
+        vecs = frozenset(vectors)
+        return cls(fmap, frozenset(words) | ({"diag"} if vecs else frozenset()), vecs)
 
     def function(self, name: str) -> str | None:
         """The function ``name`` spells (``Sigmoid`` -> ``sigmoid``), or None."""

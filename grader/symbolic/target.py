@@ -57,14 +57,26 @@ def key_of(e: sp.Basic | None) -> Key | None:
     return ("e", e)
 
 
+def _whole(key: Key | None, indices: tuple[str, ...]) -> Key | None:
+    """∂p_i/∂z_j -> ∂p/∂z: the whole matrix whose entry (i, j) a question with indices asks for."""
+    def strip(name: str) -> str:
+        return name[:-2] if len(name) > 2 and name[-2] == "_" and name[-1] in indices else name
+    if key is None or key[0] != "d" or not isinstance(key[1], str):
+        return None
+    return ("d", strip(key[1]), tuple((sp.Symbol(strip(v.name)) if isinstance(v, sp.Symbol) else v, c)
+                                      for v, c in key[2]))
+
+
 class TargetMatcher:
     """Decide whether a (renamed, bare-filled) left side is the target."""
 
     def __init__(self, target: sp.Basic | None, same_value: Callable[[sp.Basic, sp.Basic], bool] | None = None,
-                 defined: frozenset[str] = frozenset(), variables: set[sp.Symbol] | None = None) -> None:
+                 defined: frozenset[str] = frozenset(), variables: set[sp.Symbol] | None = None,
+                 indices: tuple[str, ...] = ()) -> None:
         self.target = target
         self.variables = variables
         self.key = key_of(target)
+        self.whole = _whole(self.key, indices) if indices else None
         self.same_value = same_value
         self.defined = {fold(d) for d in defined}
 
@@ -80,7 +92,7 @@ class TargetMatcher:
         if lhs is None or self.key is None:
             return 0
         k = key_of(lhs)
-        if k == self.key:
+        if k == self.key or (self.whole is not None and k == self.whole):
             return 2
         return 1 if self._loosely(lhs, k) else 0
 

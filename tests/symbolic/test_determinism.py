@@ -51,7 +51,7 @@ def corpus_results(order: Iterable[int]) -> dict[int, list[Any]]:
         r = check_answer(case["answer"], q["expected"], definitions=q.get("definitions"), target=q.get("target"),
                          aliases=q.get("aliases"), assumptions=q.get("assumptions"),
                          conventions=q.get("conventions"), form=q.get("form"), mistakes=q.get("mistakes"),
-                         timeout=TIMEOUT)
+                         indices=q.get("indices"), vectors=q.get("vectors"), timeout=TIMEOUT)
         out[i] = [r.status, r.equivalent, r.feedback, r.answer_latex, r.parsed, r.mistake, r.needs_review]
     return out
 

@@ -33,7 +33,7 @@ SLACK = 0.75  # scheduling noise on a loaded CI machine
 
 def settings(question: str) -> tuple[str, dict]:
     q = QUESTIONS[question]
-    keys = ("definitions", "target", "aliases", "assumptions", "conventions", "form", "mistakes")
+    keys = ("definitions", "target", "aliases", "assumptions", "conventions", "form", "mistakes", "indices", "vectors")
     return q["expected"], {k: q[k] for k in keys if k in q}
 
 

@@ -31,7 +31,8 @@ def _check(answer: str, question: str, **kw):
     q = CORPUS["questions"][question]
     return check_answer(answer, q["expected"], definitions=q.get("definitions"), target=q.get("target"),
                         aliases=q.get("aliases"), assumptions=q.get("assumptions"),
-                        conventions=q.get("conventions"), form=q.get("form"), mistakes=q.get("mistakes"), **kw)
+                        conventions=q.get("conventions"), form=q.get("form"), mistakes=q.get("mistakes"),
+                        indices=q.get("indices"), vectors=q.get("vectors"), **kw)
 
 
 def _seed_results() -> dict[str, object]:
@@ -151,3 +152,15 @@ def test_grade_answer_steps_prints_the_chain() -> None:
     p = subprocess.run([*grade, *args, "-f", "json", "-"], input=case["answer"], capture_output=True, text=True, check=False)
     out = json.loads(p.stdout)
     assert out["first_wrong"] == 3 and [s["valid"] for s in out["steps"]] == [True, True, True, False]
+
+
+def test_the_corpus_holds_every_kind_of_derivation() -> None:
+    ds = CORPUS["derivations"]
+    labels = [d["label"] for d in ds]
+    assert len(ds) >= 20
+    assert any(lb["first_wrong"] is None and lb["status"] == "correct" for lb in labels)
+    assert any(lb["first_wrong"] is not None and lb["status"] != "correct" for lb in labels)  # a slip
+    assert sum(1 for lb in labels if lb.get("needs_review")) >= 3  # right answers through a wrong step
+    assert any("Let " in d["answer"] or "Write $" in d["answer"] for d in ds)  # helper definitions
+    assert any("\\begin{align" in d["answer"] for d in ds)
+    assert len({d["question"] for d in ds}) >= 6

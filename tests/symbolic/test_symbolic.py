@@ -40,7 +40,7 @@ def check(question: str, answer: str, **overrides) -> SymbolicResult:
     return check_answer(answer, q["expected"], definitions=q.get("definitions"), target=q.get("target"),
                         aliases=q.get("aliases"), assumptions=q.get("assumptions"),
                         conventions=q.get("conventions"), form=q.get("form"), mistakes=q.get("mistakes"),
-                        timeout=q.get("timeout", 2.0))
+                        indices=q.get("indices"), vectors=q.get("vectors"), timeout=q.get("timeout", 2.0))
 
 
 def _case_id(i: int, case: dict) -> str:
