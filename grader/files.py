@@ -14,6 +14,17 @@ from pathlib import Path
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
+def create_temp(folder: Path, prefix: str, *, secret: bool = False) -> tuple[int, Path]:
+    """A new file in `folder` no one else can have opened: its descriptor and path. Unlike mkstemp
+    (always 0600) it is created with the umask applied, unless it is a secret."""
+    while True:
+        tmp = folder / f"{prefix}{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(tmp, _CREATE, 0o600 if secret else 0o666), tmp
+        except FileExistsError:
+            continue
+
+
 def write_atomic(path: str | Path, data: str | bytes, *, secret: bool = False) -> None:
     """Write `data` to a temporary file next to `path`, then rename it over `path`.
 
@@ -22,14 +33,7 @@ def write_atomic(path: str | Path, data: str | bytes, *, secret: bool = False) -
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    # os.open with a mode (not mkstemp, which is always 0600) lets the kernel apply the umask
-    while True:
-        tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
-        try:
-            fd = os.open(tmp, _CREATE, 0o600 if secret else 0o666)
-            break
-        except FileExistsError:
-            continue
+    fd, tmp = create_temp(target.parent, f".{target.name}.", secret=secret)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)

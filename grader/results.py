@@ -50,6 +50,7 @@ class QuestionResult:
     checks: list[CheckResult] = field(default_factory=list)
     needs_review: bool = False
     details: dict[str, Any] = field(default_factory=dict)
+    visibility: str = "visible"  # when a student sees this result (the spec's `visibility`; staff see all)
 
     @property
     def has_advice(self) -> bool:

@@ -31,6 +31,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "release": ("release", "write the students' starter notebook from an assignment's YAML"),
     "answer": ("answer", "check a LaTeX answer against an expected expression"),
     "schema": ("schema", "print the JSON Schema of assignment YAML, or the spec reference (docs/spec.md)"),
+    "serve": ("serve", "serve a gradebook: submissions, staff review and overrides, student feedback pages"),
 }
 
 EXIT_OK, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 2, 3, 130
@@ -58,7 +59,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser(verb: str) -> argparse.ArgumentParser:
-    """The parser of one verb (its module's add_arguments, plus --debug)."""
+    """The parser of one verb (its module's add_arguments, plus --assignments and --debug)."""
     module = importlib.import_module(f"{__name__}.{VERBS[verb][0]}")
     parser = _Parser(prog=f"grade {verb}" if verb != "grade" else "grade", description=module.__doc__,
                      formatter_class=argparse.RawDescriptionHelpFormatter, verb=verb)

@@ -20,8 +20,14 @@ import argparse
 import re
 import sys
 
-from grader.cli.limits import limits_from
-from grader.cli.options import add_grading_arguments, output_folder, report_name
+from grader.cli.limits import intake_from, limits_from
+from grader.cli.options import (
+    add_grading_arguments,
+    output_folder,
+    paint,
+    report_name,
+    use_color,
+)
 from grader.errors import GraderInputError
 from grader.files import write_atomic
 from grader.kinds import open_bundle
@@ -32,6 +38,7 @@ from grader.workflows.batch.export import (
     write_csv,
     write_failure_feedback,
     write_feedback,
+    write_final_feedback,
 )
 from grader.workflows.batch.gradebook import Gradebook
 from grader.workflows.batch.run import Progress, grade_batch
@@ -63,16 +70,26 @@ def _check_pattern(pattern: str | None) -> None:
         raise GraderInputError(f"--student-pattern {pattern!r}: not a valid regular expression ({e})") from None
 
 
+_ADDRESS = re.compile(r"(?:[a-z][a-z0-9+.-]*://)?(?:\[[0-9a-fA-F:.]+\]|[^\s/:\[\]]+):\d{1,5}")
+
+
+def _check_scheduler(address: str | None) -> None:
+    """Before anything is unpacked: an address Dask could never connect to is the user's typo, in one line."""
+    if address is not None and not _ADDRESS.fullmatch(address.strip()):
+        raise GraderInputError(f"--scheduler {address!r}: not an address such as tcp://head:8786 (PROTOCOL://HOST:PORT)")
+
+
 def run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise GraderInputError("--workers must be at least 1")
-    limits = limits_from(args)
+    limits = limits_from(args, batch=True)
     _check_pattern(args.student_pattern)
+    _check_scheduler(args.scheduler)
     out = output_folder(args.output, mkdir=args.mkdir)
     bundle = open_bundle(args.assignment)
     assignment = bundle.assignment
     subs = find_submissions(args.paths, unpack_to=out / "unpacked", student_pattern=args.student_pattern,
-                            assignment=assignment)
+                            assignment=assignment, **intake_from(args))
     book = Gradebook(out / "gradebook.sqlite")
     failed: list[str] = []
 
@@ -82,9 +99,11 @@ def run(args: argparse.Namespace) -> int:
             write_atomic(out / "results" / report_name(safe_file_stem(student), fmt), render(result, fmt))
 
     show = sys.stderr.isatty() and not args.no_progress and not args.quiet
+    color = use_color(args.color, sys.stderr.isatty())  # progress, summary and failures all go to stderr
     counts = {"graded": 0, "failed": 0, "skipped": 0}
     progress = task = None
     if show:
+        from rich.console import Console
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -93,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
         )
         from rich.progress import Progress as Bar
         progress = Bar(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[status]}"),
-                       TimeRemainingColumn(), transient=False)
+                       TimeRemainingColumn(), transient=False, console=Console(stderr=True, no_color=not color))
         task = progress.add_task("grading", total=len(subs) + len(subs.rejected), status="")
         progress.start()
 
@@ -111,15 +130,18 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if progress is not None:
             progress.stop()
+        write_final_feedback(book, assignment.title, on_result)  # staff overrides (grade serve) win
         write_csv(book, assignment, out)
         write_failure_feedback(book, out, title=assignment.title)
         write_report(book, assignment, out)
         book.close()
     if not args.quiet:
-        print(f"{len(subs) + len(subs.rejected)} submissions: {counts['graded']} graded, {counts['skipped']} unchanged, "
-              f"{counts['failed']} could not be graded; gradebook {out / 'gradebook.sqlite'}, "
+        bad = paint(f"{counts['failed']} could not be graded", "31" if counts["failed"] else "0", color)
+        n = len(subs) + len(subs.rejected)
+        print(f"{n} submission{'s' if n != 1 else ''}: {paint(str(counts['graded']) + ' graded', '32', color)}, "
+              f"{counts['skipped']} unchanged, {bad}; gradebook {out / 'gradebook.sqlite'}, "
               f"grades {out / 'grades.csv'}, feedback {out / 'feedback'}/, report {out / 'report.html'}",
               file=sys.stderr)
-    for line in failed:
-        print(f"  not graded: {line}", file=sys.stderr)
+    for line in failed:  # an error, so --quiet keeps it
+        print(f"  {paint('not graded', '31', color)}: {line}", file=sys.stderr)
     return 1 if failed else 0

@@ -14,9 +14,10 @@ exit codes: 0 every public check passed, 1 some did not, 2 unusable input.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from grader.cli.limits import limits_from
-from grader.cli.options import add_grading_arguments, output_file
+from grader.cli.options import add_grading_arguments, output_file, use_color
 from grader.cli.output import write_output
 from grader.kinds import load_assignment
 from grader.report import render
@@ -35,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
     output_file(args.output, mkdir=args.mkdir)
     assignment = load_assignment(resolve_assignment(args.assignment)) if args.assignment else None
     report = self_check(args.notebook, assignment, limits)
-    text = report.text() + "\n" if args.format == "text" else render(report.result, args.format)
+    color = use_color(args.color, args.output in (None, "-") and sys.stdout.isatty())
+    text = (report.text(color=color) + "\n" if args.format == "text"
+            else render(report.result, args.format, color=color))
     write_output(text, args.output)
     return 0 if report.ok else 1

@@ -8,6 +8,7 @@ The other helpers check user-given output paths before anything is graded.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from grader.cli.limits import add_limit_arguments
@@ -53,8 +54,16 @@ def add_grading_arguments(p: argparse.ArgumentParser, *, assignment_required: bo
 
 
 def use_color(choice: str, to_terminal: bool) -> bool:
-    """--color: `auto` colours only what goes straight to a terminal."""
-    return choice == "always" or (choice == "auto" and to_terminal)
+    """--color: `always`/`never` as said; `auto` colours only what goes straight to a terminal, and
+    not when NO_COLOR is set (no-color.org: a flag wins over it) or the terminal is dumb."""
+    if choice != "auto":
+        return choice == "always"
+    return to_terminal and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+
+
+def paint(text: str, sgr: str, color: bool) -> str:
+    """The grader's own words in an ANSI style (`"32"` green, `"31"` red, `"1"` bold) when colouring."""
+    return f"\x1b[{sgr}m{text}\x1b[0m" if color else text
 
 
 def output_file(path: str | None, flag: str = "-o", *, mkdir: bool = False) -> None:
@@ -104,6 +113,7 @@ def markdown_table(actions: list[argparse.Action]) -> str:
     """The README's options table, from the parser itself so the two cannot drift."""
     rows = ["| option | meaning |", "| --- | --- |"]
     for a in actions:
-        flags = ", ".join(a.option_strings) + (f" {a.metavar}" if a.nargs != 0 and a.metavar else "")
+        metavar = a.metavar or ("|".join(map(str, a.choices)) if a.choices else a.dest.upper())
+        flags = ", ".join(a.option_strings) + (f" {metavar}" if a.nargs != 0 and metavar else "")
         rows.append(f"| `{_cell(flags)}` | {_cell(a.help or '')} |")
     return "\n".join(rows) + "\n"

@@ -118,7 +118,7 @@ async def _grade_once(notebook: str | Path, assignment: Assignment | None, rubri
     outcomes: dict[str, QuestionOutcome] = {}
     try:
         start = asyncio.create_task(session.start())
-        prepare = asyncio.create_task(asyncio.to_thread(_prepare_all, assignment))
+        prepare = asyncio.create_task(_prepared(assignment, limits))
         await start
         timings["kernel_start"] = time.perf_counter() - t0
         snapshots: dict[str, Any] = {}

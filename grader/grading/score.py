@@ -101,4 +101,5 @@ def score_question(question: QuestionBase, outcome: QuestionOutcome, rubric: Rub
         id=question.id, kind=question.kind, title=question.display_title, score=score, max_score=total,
         status=status, feedback="\n".join(dict.fromkeys(line for line in lines if line)),
         checks=checks, needs_review=outcome.needs_review or status in R.REVIEW_STATUSES, details=outcome.details,
+        visibility=question.shown_as,
     )

@@ -25,7 +25,9 @@ def render_gradescope(result: GradeResult, *, color: bool = False) -> str:
             "status": "passed" if q.status == PASSED else "failed",
             "output": terminal(q.feedback) or ("Correct." if q.status == PASSED else q.status),
             "output_format": "text",
-            "visibility": "after_published" if q.checks and all(c.hidden for c in q.checks) else "visible",
+            # the spec's visibility (Gradescope has the same four); else held back when every check is hidden
+            "visibility": q.visibility if q.visibility != "visible" else
+            "after_published" if q.checks and all(c.hidden for c in q.checks) else "visible",
             "tags": [q.kind, q.status],
         })
     notes = [f"Cell {e.cell_index + 1}: {terminal(e.message)}" for e in result.events]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from grader.report.pages import Figure, figure, render_page
 from grader.report.registry import register
+from grader.report.visibility import released
 from grader.results import GradeResult, QuestionResult
 
 
@@ -26,5 +27,6 @@ def _figures(q: QuestionResult) -> list[Figure] | None:
 
 @register("html")
 def render_html(result: GradeResult, *, color: bool = False) -> str:
+    result, _ = released(result)  # a student's page: only what is released
     shown = [(q, _figures(q)) for q in result.questions if q.feedback or (q.details or {}).get("figures")]
     return render_page("feedback.html", result=result, shown=shown)

@@ -10,7 +10,14 @@ import json
 from typing import Any
 
 from grader.report.registry import register
-from grader.results import GradeResult, as_number
+from grader.results import (
+    CellEvent,
+    CheckResult,
+    GradeResult,
+    QuestionResult,
+    as_number,
+    exact,
+)
 
 
 def to_dict(result: GradeResult) -> dict[str, Any]:
@@ -26,6 +33,7 @@ def to_dict(result: GradeResult) -> dict[str, Any]:
                 "id": q.id, "title": q.title, "kind": q.kind,
                 "score": as_number(q.score), "max_score": as_number(q.max_score),
                 "status": q.status, "feedback": q.feedback, "needs_review": q.needs_review,
+                "visibility": q.visibility,
                 "checks": [{"name": c.name, "passed": c.passed, "status": c.status, "score": as_number(c.points),
                             "max_score": as_number(c.max_points), "feedback": c.feedback, "hidden": c.hidden}
                            for c in q.checks],
@@ -39,6 +47,28 @@ def to_dict(result: GradeResult) -> dict[str, Any]:
         "grader_version": result.grader_version,
         "timings": {k: round(v, 3) for k, v in result.timings.items()},
     }
+
+
+def from_dict(doc: dict[str, Any], title: str = "") -> GradeResult:
+    """The GradeResult a report dict describes (`to_dict`'s inverse, `title`: the assignment's, which the dict
+    does not carry), so a stored result, with final scores from the gradebook, renders in any format."""
+    def frac(x: Any) -> Any:
+        return exact(float(x))
+
+    return GradeResult(
+        assignment=doc["assignment"], assignment_title=title or doc["assignment"], notebook=doc.get("notebook", ""),
+        questions=[QuestionResult(
+            id=q["id"], kind=q.get("kind", ""), title=q.get("title") or q["id"], score=frac(q["score"]),
+            max_score=frac(q["max_score"]), status=q["status"], feedback=q.get("feedback", ""),
+            checks=[CheckResult(c["name"], c["passed"], frac(c["score"]), frac(c["max_score"]), c["status"],
+                                c.get("feedback", ""), c.get("hidden", False)) for c in q.get("checks", [])],
+            needs_review=q.get("needs_review", False), details=q.get("details") or {},
+            visibility=q.get("visibility", "visible"))
+            for q in doc.get("questions", [])],
+        events=[CellEvent(e["cell"] - 1, e["kind"], e["message"]) for e in doc.get("events", [])],
+        assignment_source=doc.get("assignment_source", ""), timings=dict(doc.get("timings", {})),
+        isolation=doc.get("isolation", ""), grader_version=doc.get("grader_version", ""),
+        warnings=list(doc.get("warnings", [])))
 
 
 def dumps(doc: Any) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from grader.report.registry import register
 from grader.report.safe import markdown_text
+from grader.report.visibility import released
 from grader.results import GradeResult, as_number
 
 
@@ -19,7 +20,10 @@ def _inline(text: str) -> str:
 
 @register("markdown")
 def render_markdown(result: GradeResult, *, color: bool = False) -> str:
+    result, held = released(result)  # a student's report: only what is released
     lines = [f"# {_inline(result.assignment_title)}: {as_number(result.score)} / {as_number(result.max_score)}", ""]
+    if held:
+        lines += [f"_{held} more question{'s are' if held != 1 else ' is'} shown when grades are released._", ""]
     lines += [f"**Warning:** {_inline(w)}  " for w in result.warnings] + ([""] if result.warnings else [])
     lines += ["| question | score | status |", "| --- | --- | --- |"]
     for q in result.questions:

@@ -105,7 +105,9 @@ def _table(console: Console, rows: list[tuple[Text, Text, Text]]) -> None:
 def render_text(result: GradeResult, *, color: bool = False, width: int | None = None) -> str:
     """`width`: wrap at this many columns (the terminal's); None, e.g. when piped, leaves lines unwrapped."""
     buf = io.StringIO()
-    console = Console(file=buf, force_terminal=color, no_color=not color, width=10_000, highlight=False)
+    # the caller decided (--color, NO_COLOR): rich's own guesses from TERM or NO_COLOR must not overrule it
+    console = Console(file=buf, force_terminal=color, no_color=not color, color_system="standard" if color else None,
+                      width=10_000, highlight=False)
 
     def say(lead: str, text: str, *, indent: int = 2, style: str = "") -> None:
         _print(console, lead, text, width=width, indent=indent, style=style)

@@ -6,6 +6,7 @@ models is `grader.spec.load`.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
@@ -121,6 +122,20 @@ class QuestionBase(Model):
     points: float = Field(default=1.0, gt=0)
     hidden: bool = False
     prompt: str | None = None  # markdown shown before the answer cell in the released starter
+    # --- visibility (issue 17): when a student sees this question's result; `hidden: true` is `hidden`
+    visibility: Literal["visible", "hidden", "after_due_date", "after_published"] | None = None
+
+    @model_validator(mode="after")
+    def _hidden_alias(self) -> "QuestionBase":
+        if self.hidden and self.visibility not in (None, "hidden"):
+            raise ValueError(f"`hidden: true` contradicts `visibility: {self.visibility}`; give one of them")
+        return self
+
+    @property
+    def shown_as(self) -> str:
+        """The effective visibility (default `visible`)."""
+        return self.visibility or ("hidden" if self.hidden else "visible")
+    # --- end visibility
 
     def check_names(self) -> list[str]:  # pragma: no cover - every kind overrides
         raise NotImplementedError
@@ -192,6 +207,7 @@ class Assignment(Model):
     # notebook's functions (run once in its own kernel on the same inputs; see grader.kinds.solution)
     reference: Literal["solution"] | None = None
     files: list[SupportFile] = Field(default_factory=list)  # shipped read-only to every kernel's working directory
+    due: datetime | None = None  # visibility `after_due_date` (issue 17); a date without a zone is UTC
     questions: list[Any]
     path: Path | None = Field(default=None, exclude=True)
 

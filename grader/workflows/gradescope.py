@@ -2,6 +2,8 @@
 
 Gradescope unpacks it to /autograder/source, runs setup.sh once when building the image, and
 run_autograder per submission; run_autograder must write /autograder/results/results.json.
+Both scripts take the root from AUTOGRADER_ROOT (default /autograder) and setup.sh its package
+sources from the environment (see SETUP_SH), so the suite runs them for real in a temporary root.
 The zip carries the grader's own source and the assignment, so the image grades exactly what
 the instructor tested locally.
 """
@@ -23,21 +25,46 @@ from grader.version import __version__
 PKG = Path(__file__).resolve().parents[1]  # the grader package
 
 SETUP_SH = """#!/usr/bin/env bash
-# Runs once while Gradescope builds the autograder image (Ubuntu, as root).
+# Runs once while Gradescope builds the autograder image (Ubuntu, as root). Where everything comes from
+# can be overridden, so the same script is tested off Gradescope (tests/workflows/test_gradescope_setup.py):
+#   AUTOGRADER_ROOT      the autograder tree (default /autograder); the grader's venv is $AUTOGRADER_ROOT/venv
+#   GRADER_SKIP_APT=1    never run apt-get (it runs only when a Python >= 3.11 with venv or bubblewrap is missing)
+#   GRADER_BASE_PYTHON   the interpreter to build the venv from (default: the first of python3, python3.11, ... that fits)
+#   GRADER_VENV_ARGS     more arguments for `python -m venv`, e.g. --system-site-packages
+#   TORCH_INDEX_URL      where the CPU torch wheel comes from (default the PyTorch CPU index; empty: pip's own sources)
+#   PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS, PIP_NO_INDEX: pip's own, honoured by every install below
 set -euo pipefail
-apt-get update -qq
-apt-get install -y -qq python3 python3-venv python3-pip bubblewrap >/dev/null
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+HERE="$(cd "$(dirname "$0")" && pwd)"
 # the grader needs Python >= 3.11 (requires-python); Ubuntu 22.04's python3 is 3.10, its python3.11 is in universe
-PYTHON=python3
-if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
-  apt-get install -y -qq python3.11 python3.11-venv >/dev/null
-  PYTHON=python3.11
+fits() { command -v "$1" >/dev/null 2>&1 && "$1" -c 'import sys, ensurepip, venv; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; }
+find_python() {
+  for candidate in ${GRADER_BASE_PYTHON:-python3 python3.11 python3.12 python3.13}; do
+    if fits "$candidate"; then echo "$candidate"; return; fi
+  done
+}
+PYTHON="$(find_python)"
+if [ "${GRADER_SKIP_APT:-0}" != 1 ] && { [ -z "$PYTHON" ] || ! command -v bwrap >/dev/null 2>&1; }; then
+  apt-get update -qq
+  apt-get install -y -qq python3 python3-venv python3-pip bubblewrap >/dev/null
+  PYTHON="$(find_python)"
+  if [ -z "$PYTHON" ]; then
+    apt-get install -y -qq python3.11 python3.11-venv >/dev/null
+    PYTHON=python3.11
+  fi
 fi
-"$PYTHON" -m venv /autograder/venv
-/autograder/venv/bin/pip install -q --upgrade pip
+if [ -z "$PYTHON" ]; then
+  echo "setup.sh: no Python >= 3.11 with venv found, and apt-get was skipped (GRADER_SKIP_APT=1)" >&2
+  exit 1
+fi
+# shellcheck disable=SC2086  # GRADER_VENV_ARGS is a list of arguments
+"$PYTHON" -m venv ${GRADER_VENV_ARGS:-} "$ROOT/venv"
+PIP=("$ROOT/venv/bin/python" -m pip install -q)
+"${PIP[@]}" --upgrade pip
 # the CPU build, pinned as the project pins it (constraints.txt); any other torch request pulls a CUDA build
-/autograder/venv/bin/pip install -q --index-url https://download.pytorch.org/whl/cpu "torch==2.13.0"
-/autograder/venv/bin/pip install -q /autograder/source/grader_src
+TORCH_INDEX_URL="${TORCH_INDEX_URL-https://download.pytorch.org/whl/cpu}"
+"${PIP[@]}" ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"} "torch==2.13.0"
+"${PIP[@]}" "$HERE/grader_src"
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash

@@ -6,7 +6,7 @@ their inputs and expected values never reach the student's kernel or the report.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.grading.choose import choose_assignment
@@ -35,7 +35,7 @@ def public_view(assignment: Assignment) -> PublicView:
     unsolvable = not solution.available(assignment)
     for q in assignment.questions:
         kind = get_kind(q.kind)
-        private = q.hidden or (unsolvable and kind.solution_calls(q, assignment))
+        private = q.shown_as != "visible" or (unsolvable and kind.solution_calls(q, assignment))
         public, hidden = (None, len(q.check_names())) if private else kind.public(q)
         hidden_checks += hidden
         if public is None:
@@ -51,14 +51,20 @@ class SelfCheck:
     passed: int
     total: int
     result: GradeResult  # the public checks' result, for reports in other formats
+    verdicts: dict[int, bool] = field(default_factory=dict)  # line index -> passed, for the ✓/✗ lines
 
     @property
     def ok(self) -> bool:
         return self.passed == self.total
 
-    def text(self) -> str:
-        """For a terminal: feedback quotes the student's own exception messages, so no escape codes."""
-        return "\n".join(terminal(line) for line in self.lines)
+    def text(self, *, color: bool = False) -> str:
+        """For a terminal: feedback quotes the student's own exception messages, so no escape codes but
+        the checklist's own (✓ green, ✗ red) when `color`."""
+        out = [terminal(line) for line in self.lines]
+        if color:
+            for i, good in self.verdicts.items():
+                out[i] = f"\x1b[{32 if good else 31}m{out[i][:1]}\x1b[0m{out[i][1:]}"
+        return "\n".join(out)
 
 
 def self_check(notebook: str | Path, assignment: Assignment | None = None, limits: Limits | None = None) -> SelfCheck:
@@ -66,10 +72,11 @@ def self_check(notebook: str | Path, assignment: Assignment | None = None, limit
     full = assignment or load_assignment(choose_assignment(read_notebook(notebook))[0])
     view = public_view(full)
     result = grade_notebook(notebook, view.assignment, rubric_for(full), limits)
-    lines, ok = [], 0
+    lines, ok, verdicts = [], 0, {}
     for q in result.questions:
         good = q.status == PASSED and q.score == q.max_score
         ok += good
+        verdicts[len(lines)] = good
         lines.append(f"{'✓' if good else '✗'} {q.title or q.id}")
         if not good and q.feedback:
             lines += [f"    {line}" for line in q.feedback.splitlines()]
@@ -81,4 +88,4 @@ def self_check(notebook: str | Path, assignment: Assignment | None = None, limit
                      f"{'were' if hidden != 1 else 'was'} not run, so your final grade may be lower.")
     else:
         lines.append("This assignment has no hidden checks; your grader may still review written answers.")
-    return SelfCheck(lines, ok, total, result)
+    return SelfCheck(lines, ok, total, result, verdicts)

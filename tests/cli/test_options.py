@@ -11,12 +11,15 @@ import re
 import stat
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import ROOT, SEED, run_cli
 
+from grader.cli import VERBS, reference
+from grader.cli.limits import limits_table
 from grader.cli.options import add_grading_arguments, markdown_table
 from grader.files import write_atomic
 from grader.report import formats
@@ -92,6 +95,14 @@ def test_bad_student_pattern_is_one_line_and_nothing_is_written(tmp_path: Path) 
     assert not out.exists()
 
 
+@pytest.mark.parametrize("address", ["not an address", "tcp://head"])
+def test_bad_scheduler_address_is_one_line_and_nothing_is_written(address: str, tmp_path: Path) -> None:
+    out = tmp_path / "graded"
+    proc = run_cli("batch", str(SEED), "-a", "derivatives-activations", "-o", str(out), "--scheduler", address)
+    _one_line(proc, "--scheduler")
+    assert "tcp://head:8786" in proc.stderr and not out.exists()
+
+
 @pytest.mark.parametrize("args", [
     ["grade", str(SEED), "-o", "{missing}/x.json"],
     ["check", str(SEED), "-o", "{missing}/x.json"],
@@ -116,6 +127,13 @@ def test_mkdir_creates_the_folder_and_files_follow_the_umask(tmp_path: Path, uma
     assert json.loads(target.read_text())["metadata"]["grader"]["assignment"] == "derivatives-activations"
     assert _mode(target) == 0o644
     assert [p.name for p in target.parent.iterdir()] == ["starter.ipynb"]  # no temporary file left behind
+
+
+def test_gradescope_bundle_follows_the_umask(tmp_path: Path, umask_022: None) -> None:
+    z = tmp_path / "autograder.zip"
+    proc = run_cli("gradescope-bundle", "derivatives-activations", "-o", str(z))
+    assert proc.returncode == 0, proc.stderr
+    assert _mode(z) == 0o644 and [p.name for p in tmp_path.iterdir()] == ["autograder.zip"]
 
 
 def test_write_atomic_follows_the_umask_and_keeps_secrets_private(tmp_path: Path, umask_022: None) -> None:
@@ -177,9 +195,10 @@ def test_ci_writes_one_report_per_notebook_and_format(tmp_path: Path, umask_022:
 @pytest.mark.notebook
 @pytest.mark.xdist_group("batch")
 def test_batch_extra_formats_are_named_once_and_every_file_is_readable(tmp_path: Path, umask_022: None) -> None:
-    subs, out = tmp_path / "subs", tmp_path / "graded"
-    subs.mkdir()
-    (subs / "alice.ipynb").write_bytes(SEED.read_bytes())
+    """An LMS zip export: what is unpacked from it follows the umask like everything the batch writes."""
+    subs, out = tmp_path / "export.zip", tmp_path / "graded"
+    with zipfile.ZipFile(subs, "w") as zf:
+        zf.writestr("alice/ex02.ipynb", SEED.read_bytes())
     proc = run_cli("batch", str(subs), "-a", "derivatives-activations", "-o", str(out), "-f", "json",
                    "--format", "gradescope", "--quiet")
     assert proc.returncode == 0, proc.stderr
@@ -192,6 +211,9 @@ def test_batch_extra_formats_are_named_once_and_every_file_is_readable(tmp_path:
     written = [out / "grades.csv", out / "report.html", *(out / "feedback").iterdir(), *results.iterdir()]
     assert {p.name for p in (out / "feedback").iterdir()} >= {"alice.md", "alice.html"}
     assert {p.name: _mode(p) for p in written} == {p.name: 0o644 for p in written}
+    everything = [p for p in out.rglob("*")]
+    assert any(p.suffix == ".ipynb" for p in (out / "unpacked").rglob("*"))  # the unpacked notebook is among them
+    assert {str(p): _mode(p) for p in everything} == {str(p): 0o755 if p.is_dir() else 0o644 for p in everything}
 
 
 def test_readme_options_table_is_generated_from_the_parser() -> None:
@@ -208,3 +230,27 @@ def test_readme_options_table_is_generated_from_the_parser() -> None:
     for flags in re.findall(r"^\| `([^`]+)` \|", section, re.MULTILINE):
         for flag in re.findall(r"--?[a-z][a-z-]*", flags):
             assert flag in grade_help, flag
+
+
+def _generated(start: str, end: str) -> str:
+    readme = (ROOT / "README.md").read_text()
+    assert start in readme and end in readme, (start, end)
+    return readme.split(start, 1)[1].split(end, 1)[0]
+
+
+def test_readme_command_reference_is_every_verbs_help() -> None:
+    """Every verb's section is generated from its parser (`python -m grader.cli.reference --write README.md`),
+    and every flag it names is in that verb's real `--help`."""
+    section = _generated(reference.START, reference.END)
+    assert section == reference.reference(), "README's command reference is out of date: regenerate it"
+    for verb in VERBS:
+        assert f"#### `grade {verb}`" in section
+        part = section.split(f"#### `grade {verb}`", 1)[1].split("#### `grade ", 1)[0]
+        help_text = " ".join(run_cli(verb, "--help").stdout.split())
+        for flags in re.findall(r"^\| `([^`]+)` \|", part, re.MULTILINE):
+            for flag in re.findall(r"(?<![\w-])--?[a-z][a-z-]*", flags):
+                assert flag in help_text, (verb, flag)
+
+
+def test_readme_limits_table_is_every_limit_option() -> None:
+    assert _generated("<!-- limits: generated -->\n", "<!-- end limits -->") == limits_table()

@@ -388,7 +388,8 @@ def test_hidden_check_details_are_not_in_what_students_read(relu, fmt: str) -> N
 def test_gradescope_shows_no_hidden_details_and_holds_back_hidden_questions(relu) -> None:
     doc = json.loads(render(_graded(relu), "gradescope"))
     relu_t, secret_t = doc["tests"]
-    assert relu_t["visibility"] == "visible" and secret_t["visibility"] == "after_published"
+    # a question with `hidden: true` is `visibility: hidden` (issue 17): Gradescope never shows it to the student
+    assert relu_t["visibility"] == "visible" and secret_t["visibility"] == "hidden"
     for t in doc["tests"]:
         _secretless(json.dumps(t, ensure_ascii=False))
     _secretless(doc["output"])

@@ -1,7 +1,7 @@
 """The package's shape is part of its contract: stages in order, no circles, no hidden imports.
 
 A submission's path reads top to bottom: spec -> notebook | kernel | symbolic -> kinds ->
-grading | report -> workflows -> cli. A lower stage never imports a higher one, stages in the
+grading | report -> workflows -> serve -> cli. A lower stage never imports a higher one, stages in the
 same layer never import each other, and no grader import hides inside a function.
 """
 
@@ -22,6 +22,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("grader.kinds",),
     ("grader.grading", "grader.report"),
     ("grader.workflows",),
+    ("grader.serve",),  # grade serve: a web app over the batch workflow's gradebook
     ("grader.cli",),
 ]
 FACADES = {"grader", "grader.__main__"}  # the package's public entry points may import any stage

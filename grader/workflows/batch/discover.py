@@ -32,7 +32,6 @@ import functools
 import hashlib
 import os
 import re
-import tempfile
 import time
 import unicodedata
 import zipfile
@@ -42,6 +41,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from grader.errors import GraderInputError
+from grader.files import create_temp
 from grader.grading.choose import Found, Passed, choose_notebook
 from grader.spec.models import Assignment
 
@@ -367,7 +367,7 @@ def _copy(c: _Candidate, target: Path, open_source: Callable[[], IO[bytes]], int
     written = 0
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".unpack-")
+        fd, tmp = create_temp(target.parent, ".unpack-")  # follows the umask, as the feedback beside it does
     except OSError as e:
         raise _Refused(f"{c.rel}: cannot be unpacked ({e.strerror or e})") from None
     try:
@@ -385,7 +385,7 @@ def _copy(c: _Candidate, target: Path, open_source: Callable[[], IO[bytes]], int
         os.utime(tmp, (c.mtime, c.mtime))
         os.replace(tmp, target)
     except BaseException as e:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         if isinstance(e, _Refused) or not isinstance(e, Exception):
             raise
         if isinstance(e, OSError):

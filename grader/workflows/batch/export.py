@@ -1,14 +1,20 @@
-"""What an instructor takes away from a batch: grades.csv for the LMS and one feedback file per student."""
+"""What an instructor takes away from a batch: grades.csv for the LMS and one feedback file per student.
+
+Everything here reads the gradebook's final scores (`Gradebook.rows`: a staff override wins over the
+automatic score), so an override made in `grade serve` reaches every export."""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 from grader.files import write_atomic
+from grader.report.json_report import from_dict
 from grader.report.pages import render_page
 from grader.report.safe import csv_cell, markdown_text
+from grader.results import GradeResult, as_number
 from grader.spec.models import Assignment
 from grader.workflows.batch.discover import safe_file_stem
 from grader.workflows.batch.gradebook import Gradebook
@@ -60,3 +66,28 @@ def write_failure_feedback(gradebook: Gradebook, out: Path, title: str = "") -> 
                            render_page("not_graded.html", title=title or "Your submission", student=row.student,
                                        reason=reason))
     return out / "feedback"
+
+
+def final_grade_result(doc: dict, title: str = "") -> GradeResult:
+    """A gradebook result (final scores) as a GradeResult to render, with each override's score and comment
+    added to its question's feedback, where a student reads it."""
+    result = from_dict(doc, title)
+    for q, raw in zip(result.questions, doc.get("questions", [])):
+        o = raw.get("override")
+        if o is not None:
+            note = f"Reviewed by course staff: {as_number(q.score)} / {as_number(q.max_score)}."
+            if o.get("comment"):
+                note += f" {o['comment']}"
+            q.feedback = f"{q.feedback}\n{note}" if q.feedback else note
+    return result
+
+
+def write_final_feedback(gradebook: Gradebook, title: str, write: Callable[[str, GradeResult], None],
+                         students: list[str] | None = None) -> None:
+    """Call `write` (what writes a student's feedback files) with the final result of each of `students`
+    (default: those with an override): what `grade batch` wrote from the automatic result is replaced
+    once staff changed a score."""
+    for student in (gradebook.students_with_overrides() if students is None else students):
+        row = gradebook.row(student)
+        if row is not None and row.result is not None:
+            write(student, final_grade_result(row.result, title))

@@ -50,7 +50,7 @@ class DaskGrader:
             raise GraderInputError("--scheduler needs Dask distributed: pip install 'grader[dask]'") from None
         try:
             self.client = await Client(self.address, asynchronous=True, timeout="10s")
-        except (OSError, TimeoutError) as e:
+        except (OSError, TimeoutError, ValueError) as e:  # ValueError: an address Dask cannot parse
             raise GraderInputError(f"--scheduler {self.address}: cannot connect ({type(e).__name__}: {e})") from None
         return self
 

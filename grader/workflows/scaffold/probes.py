@@ -7,7 +7,6 @@ so a function that ignores the parameter loses those points.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,7 +43,6 @@ def plan(finding: CodeFinding, calls: list[dict[str, Any]]) -> ProbePlan:
         raise CannotProbe("the solution notebook never calls it, so there is nothing to learn its inputs from")
     params = finding.parameters
     required = [p.name for p in params if not p.has_default]
-    passed = Counter(n for c in calls for n in c.get("args", {}))
     # defaulted parameters the notebook passes with another value than their default go in every probe
     fixed = {p.name: _observed_scalar(calls, p) for p in params if p.has_default and _observed_scalar(calls, p) is not None}
     outputs = [n for n in required if all(n in c.get("mutated", []) for c in calls)
@@ -57,6 +55,13 @@ def plan(finding: CodeFinding, calls: list[dict[str, Any]]) -> ProbePlan:
         probes.append(Probe(name, inputs, dict(fixed), "random inputs like the notebook's" if k == 0 else
                             "random inputs like the notebook's other calls",
                             f"like the notebook's {_calls(len(members))} of this kind"))
+    if outputs and any(probes[0].inputs[o].get("fill") == 0 for o in outputs):
+        # buffers the notebook zeroes first: a function that overwrites them instead of adding to
+        # them (or the other way round, whatever the solution does) only shows on a non-zero start
+        started = {n: ({"uniform": [-1, 1], "shape": v["shape"], **({"dtype": v["dtype"]} if "dtype" in v else {})}
+                       if n in outputs else v) for n, v in probes[0].inputs.items()}
+        probes.append(Probe("nonzero-outputs", started, dict(fixed), "output arguments that do not start at zero",
+                            f"{', '.join(outputs)} start non-zero here: the solution's result on them is the reference"))
     for p in params:
         if not p.has_default or not p.literal or p.name in fixed:
             continue
@@ -68,8 +73,8 @@ def plan(finding: CodeFinding, calls: list[dict[str, Any]]) -> ProbePlan:
                             f"a student who ignores `{p.name}` loses this probe's points"))
     uses = ", ".join(f"{n} ({_describe(calls[0]['args'].get(n))})" for n in required if n in calls[0].get("args", {}))
     comment = f"the solution notebook calls {finding.name} {len(calls)} time{'s' * (len(calls) != 1)}" + \
-        (f"; first call: {uses}" if uses else "") + (f"; passes {', '.join(sorted(set(passed) - set(required)))}" if
-                                                     set(passed) - set(required) else "")
+        (f"; first call: {uses}" if uses else "") + \
+        (f"; passes {', '.join(f'{k}={v!r}' for k, v in fixed.items())}" if fixed else "")
     return ProbePlan(required, probes, outputs, comment)
 
 
@@ -100,7 +105,11 @@ def _input(name: str, seen: list[dict[str, Any]], output: bool) -> dict[str, Any
         hi = max((s["max"] for s in seen if "max" in s), default=0.0)
         distinct = sorted({v for s in seen for v in s.get("distinct", [])}) if all("distinct" in s for s in seen) else []
         integral = all(s.get("integral", False) for s in seen)
-        if output or lo == hi:
+        size = math.prod(shape) if shape else 1
+        if lo == hi and dtype.startswith("float") and not output and size == 1 and len(seen) == 1:
+            spread = max(1.0, abs(lo))  # one number seen once (a bias of shape [1]): draw around it
+            spec["uniform"] = [_num(lo - spread), _num(lo + spread)]
+        elif output or lo == hi:
             spec["fill"] = _num(lo)
         elif distinct and (integral or dtype in ("int64", "bool")) and len(distinct) <= 6:
             spec["choice"] = [_num(v) for v in distinct]
