@@ -136,6 +136,10 @@ class Derivation:
         """The right-hand sides written for the target, in reading order."""
         out: list[_Raw] = []
         prose_cases = len(self.chosen) > 1
+        # Where some equation names the target itself (∂L/∂ŷ_i = …), a d/dx of an explicit expression
+        # (d/dŷ_i (ŷ_i − y_i)² = …) is a side fact on the way, not a step: it is taken as one only
+        # when nothing names the target.
+        named = any(isinstance(c, Candidate) and self.selector.target_level(c) == 2 for c in self.ex.items)
         for k, c in enumerate(self.ex.items):
             if not isinstance(c, Candidate):
                 continue
@@ -145,7 +149,7 @@ class Derivation:
                     out.append(_Raw(self.choice.expr, self.choice.latex, None, "", True))
                 continue
             if not chosen and (c.lhs is None or c.chain.ops[0] not in _EQ_OPS or c.is_relation_only()
-                               or not self.selector.lhs_is_target(c)):
+                               or self.selector.target_level(c) < (2 if named else 1)):
                 continue
             cond, cond_src = self._condition(k)
             first = 1 if c.lhs is not None else c.chain.final_index

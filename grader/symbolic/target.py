@@ -67,6 +67,11 @@ def _whole(key: Key | None, indices: tuple[str, ...]) -> Key | None:
                                       for v, c in key[2]))
 
 
+def _has_value(e: sp.Basic) -> bool:
+    """tanh(a), 3x³ − 2x: an expression to compare with (not f(x) or σ, known only by name)."""
+    return not isinstance(e, (AppliedUndef, sp.Symbol)) and not e.atoms(AppliedUndef)
+
+
 class TargetMatcher:
     """Decide whether a (renamed, bare-filled) left side is the target."""
 
@@ -104,15 +109,19 @@ class TargetMatcher:
             return False
         # d/dx of an explicit expression: the target when that expression is
         # what the target differentiates (or the target's function has no
-        # definition to compare with, e.g. f or a loss).
+        # definition to compare with, e.g. f or a loss). A target with a value
+        # (d/da tanh(a), a defined σ) is compared: "since d/da(e^a − e^{-a}) = …"
+        # is a side fact, not the derivation.
         if k[1] is None:
             if self.variables is not None and not lhs.expr.free_symbols <= self.variables:
                 return False  # d/dx x^n: a rule, not this function
             name = t[1]
-            if name is None or name == "<loss>" or name not in self.defined:
-                return True
-            if self.same_value is not None and isinstance(self.target, sp.Derivative):
-                return self.same_value(lhs.expr, self.target.expr)
+            valued = isinstance(self.target, sp.Derivative) and _has_value(self.target.expr)
+            if name in self.defined or (valued and self.same_value is not None):
+                if self.same_value is not None and isinstance(self.target, sp.Derivative):
+                    return self.same_value(lhs.expr, self.target.expr)
+                return False
+            return True
         return False
 
     def is_target_itself(self, e: sp.Basic) -> bool:

@@ -3,7 +3,7 @@
 `check_files`: the schema, the rubric, and every question prepared as for grading (probe
 inputs drawn, torch references computed, expected LaTeX parsed), so a typo in a reference is
 found here rather than in the middle of a batch. `prove`: the solution notebook scores full
-marks, and the released starter scores zero with every question `not_attempted` or `no_answer`
+marks with nothing flagged for review, and the released starter scores zero with every question `not_attempted` or `no_answer`
 (a stub or placeholder the grader reads as an attempt would mark a blank as a wrong answer).
 """
 
@@ -75,7 +75,10 @@ def prove(bundle: AssignmentBundle, limits: Limits | None = None) -> Proof:
             result = grade_notebook(path, assignment, rubric, limits)
             solution = (result.score, result.max_score)
             for q in result.questions:
-                if q.score != q.max_score:
+                if q.needs_review:  # full marks, but every student who writes the same would go to a TA
+                    problem(q.id, f"the solution is flagged for review on {q.id} ({q.status}): "
+                                  f"{q.feedback.splitlines()[-1] if q.feedback else ''}")
+                elif q.score != q.max_score:
                     problem(q.id, f"the solution loses points on {q.id} ({q.status}): {q.feedback.splitlines()[0] if q.feedback else ''}")
     with tempfile.TemporaryDirectory(prefix="grade-validate-") as tmp:
         starter = assignment.starter_path  # the notebook students receive, else what `grade release` writes

@@ -167,8 +167,6 @@ def test_stubs_are_not_attempted_and_a_blank_answer_is_no_answer(graded: dict[st
     assert q[written[Q2]]["score"] == 0 and "placeholder" in q[written[Q2]]["feedback"], q[written[Q2]]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: the step checker chains side equations about other quantities "
-                   "(d/da(e^a - e^-a) = ...) into the derivation and flags the staff solution's tanh' for review")
 def test_a_correct_answer_is_not_sent_to_review(graded: dict[str, dict[str, Any]]) -> None:
     """A question with full marks needs no TA: the staff solution's own derivation (copied by several
     students: the quotient rule with the two derivatives it uses stated inline, then one chain of `=`)

@@ -100,6 +100,56 @@ def test_single_line_answer_keeps_todays_result() -> None:
     assert [(s.latex, s.valid) for s in r.steps] == [(r"\sigma(x)(1 - \sigma(x))", True)]
 
 
+_TANH_FACTS = {
+    "inline": r"since $\frac{d}{da}(e^{a}-e^{-a}) = e^{a}+e^{-a}$ and $\frac{d}{da}(e^{a}+e^{-a}) = e^{a}-e^{-a}$:",
+    "display": "since\n$$\\frac{d}{da}(e^{a}-e^{-a}) = e^{a}+e^{-a}$$\nand\n"
+               "$$\\frac{d}{da}(e^{a}+e^{-a}) = e^{a}-e^{-a}$$\nwe get",
+}
+_TANH_CHAIN = r"\frac{(e^{a}+e^{-a})^2-(e^{a}-e^{-a})^2}{(e^{a}+e^{-a})^2}"
+
+
+def _tanh_answer(facts: str, chain: str) -> str:
+    return f"Using the quotient rule, {_TANH_FACTS[facts]}\n$$\\frac{{d}}{{da}}\\tanh(a) = {chain} = 1-\\tanh^2(a)$$"
+
+
+@pytest.mark.parametrize("target", [r"\frac{d}{da}\tanh(a)", None], ids=["target", "no-target"])
+@pytest.mark.parametrize("facts", list(_TANH_FACTS))
+def test_side_facts_about_other_quantities_are_not_steps(facts: str, target: str | None) -> None:
+    # a course solution: d/da of the numerator and denominator, stated before the chain, are not tanh'(a)
+    r = check_answer(_tanh_answer(facts, _TANH_CHAIN), "1 - tanh(a)**2", target=target)
+    assert (r.status, r.first_wrong, r.needs_review) == ("correct", None, False), r.steps
+    assert [(s.latex, s.valid) for s in r.steps] == [(_TANH_CHAIN, True), (r"1-\tanh^2(a)", True)]
+    assert r.feedback == r"Read your answer as `\frac{d}{da}\tanh(a) = 1-\tanh^2(a)`: correct."
+
+
+@pytest.mark.parametrize("target", [r"\frac{d}{da}\tanh(a)", None], ids=["target", "no-target"])
+def test_a_slip_after_side_facts_is_still_named(target: str | None) -> None:
+    slip = r"1-\frac{e^{a}-e^{-a}}{(e^{a}+e^{-a})^2}"  # the square lost
+    r = check_answer(_tanh_answer("inline", f"{_TANH_CHAIN} = {slip}"), "1 - tanh(a)**2", target=target)
+    assert r.status == "correct" and r.needs_review
+    assert [s.latex for s in r.steps] == [_TANH_CHAIN, slip, r"1-\tanh^2(a)"]
+    assert r.first_wrong == 1
+    assert f"The right answer reached through a wrong step: check step 1 (from `{_TANH_CHAIN}` to `{slip}`" \
+        in r.feedback
+
+
+_MSE = ("Only the term $j = i$ depends on $\\hat y_i$, and the chain rule gives "
+        "$\\frac{d}{d \\hat y_i}(\\hat y_i - y_i)^2 = 2(\\hat y_i - y_i)$. Keeping the $\\frac{1}{n}$ of the mean:\n\n"
+        "$$\\frac{\\partial L}{\\partial \\hat y_i} = %s$$")
+
+
+_MSE_Q = ("2*(y_hat_i - y_i)/n", "\\frac{\\partial L}{\\partial \\hat y_i}")  # as assignments/losses.yaml asks
+
+
+def test_a_side_fact_is_not_a_step_where_an_equation_names_the_target() -> None:
+    # the bundled losses solution: d/dŷ_i (ŷ_i − y_i)² is on the way to ∂L/∂ŷ_i, not ∂L/∂ŷ_i itself
+    r = check_answer(_MSE % "\\frac{2}{n}(\\hat y_i - y_i)", _MSE_Q[0], target=_MSE_Q[1])
+    assert (r.status, r.first_wrong, r.needs_review) == ("correct", None, False), r.steps
+    slipped = _MSE % "\\frac{2}{n}(\\hat y_i + y_i) = \\frac{2}{n}(\\hat y_i - y_i)"
+    r = check_answer(slipped, _MSE_Q[0], target=_MSE_Q[1])
+    assert r.status == "correct" and r.needs_review and r.first_wrong == 1, r.steps
+
+
 def test_unknown_names_leave_a_step_undecided_never_wrong() -> None:
     # v is never defined: the step cannot be checked, and must not count as a wrong step
     r = _check(r"$$\sigma'(x) = v^{-2} e^{-x} = \frac{e^{-x}}{(1+e^{-x})^2} = \sigma(x)(1-\sigma(x))$$", "sigmoid")

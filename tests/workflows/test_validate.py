@@ -94,3 +94,20 @@ def test_a_starter_whose_answer_reads_as_an_attempt_fails(tmp_path: Path) -> Non
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "the unsolved starter's f_prime_symbolic is graded as an attempt (failed" in lines[0], proc.stderr
     assert proc.stdout.startswith("FAIL derivatives-activations:") and "starter 0/20" in proc.stdout
+
+
+def test_a_solution_flagged_for_review_fails(tmp_path: Path) -> None:
+    """Full marks are not enough: a solution the grader would send to a TA (the right answer through a
+    wrong step) would send every student who writes the same there too."""
+    solution = ROOT / "examples" / "derivatives_activations_solved.ipynb"
+    nb = nbformat.read(solution, as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "markdown" and c.source == "$$f'(x)=9x^2-4x+5$$"]
+    assert len(cells) == 1  # the seed's answer cell (found by its prompt: the seed has no tags)
+    cells[0].source = "$$f'(x) = 9x^2 - 4x = 9x^2 - 4x + 5$$"
+    nbformat.write(nb, tmp_path / "solution.ipynb")
+    text = SEED_YAML.replace("solution: ../examples/derivatives_activations_solved.ipynb", "solution: solution.ipynb")
+    (tmp_path / "seed.yaml").write_text(text)
+    proc = run_cli("validate", str(tmp_path / "seed.yaml"))
+    assert proc.returncode == 2, proc.stdout
+    assert "the solution is flagged for review on f_prime_symbolic (passed)" in proc.stderr, proc.stderr
+    assert "solution 20/20" in proc.stdout and proc.stdout.startswith("FAIL")
