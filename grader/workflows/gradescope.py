@@ -65,6 +65,10 @@ PIP=("$ROOT/venv/bin/python" -m pip install -q)
 TORCH_INDEX_URL="${TORCH_INDEX_URL-https://download.pytorch.org/whl/cpu}"
 "${PIP[@]}" ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"} "torch==2.13.0"
 "${PIP[@]}" "$HERE/grader_src"
+# A spec with `reference: solution` runs the solution notebook for its answers: done once here, when
+# the image is built, into the cache run_autograder reads, instead of once per submission (if it
+# fails here, run_autograder computes them itself)
+GRADER_CACHE="$ROOT/cache" "$ROOT/venv/bin/grade" validate --no-run "$HERE/assignment.yaml" >/dev/null || true
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
@@ -76,6 +80,7 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 GRADE="${GRADE:-$ROOT/venv/bin/grade}"
 command -v "$GRADE" >/dev/null 2>&1 || GRADE=grade
 mkdir -p "$ROOT/results"
+export GRADER_CACHE="${GRADER_CACHE:-$ROOT/cache}"  # the solution's answers, computed by setup.sh
 PYTHON="${GRADER_PYTHON:-$(dirname "$(command -v "$GRADE" || echo .)")/python}"
 fail() {
   python3 - "$1" "$ROOT/results/results.json" <<'PY'

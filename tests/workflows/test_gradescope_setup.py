@@ -17,20 +17,22 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SEED, run_cli
 
+from tests.workflows.test_init import _pair
+
 TORCH_PIN = next(line for line in (ROOT / "constraints.txt").read_text().splitlines() if line.startswith("torch=="))
 
 
-def _bundle(tmp_path: Path) -> zipfile.ZipFile:
+def _bundle(tmp_path: Path, spec: str = "derivatives-activations") -> zipfile.ZipFile:
     z = tmp_path / "autograder.zip"
-    proc = run_cli("gradescope-bundle", "derivatives-activations", "-o", str(z))
+    proc = run_cli("gradescope-bundle", spec, "-o", str(z))
     assert proc.returncode == 0, proc.stderr
     return zipfile.ZipFile(z)
 
 
-def _autograder_root(tmp_path: Path) -> Path:
+def _autograder_root(tmp_path: Path, spec: str = "derivatives-activations") -> Path:
     """What Gradescope lays out: the zip in ROOT/source, the upload in ROOT/submission."""
     root = tmp_path / "autograder"
-    with _bundle(tmp_path) as zf:
+    with _bundle(tmp_path, spec) as zf:
         zf.extractall(root / "source")
     for script in ("setup.sh", "run_autograder"):
         (root / "source" / script).chmod(0o755)
@@ -109,20 +111,34 @@ def test_setup_sh_runs_apt_only_when_it_lacks_an_interpreter_and_is_allowed_to(t
         assert log.read_text().splitlines()[0] == "apt-get update -qq"
 
 
+def _spec_from_init(tmp_path: Path) -> tuple[str, Path, int]:
+    """A spec `grade init` wrote (reference: solution), its solution notebook, and its points."""
+    course = tmp_path / "course"
+    course.mkdir()
+    _blank, solution = _pair(course)
+    proc = run_cli("init", str(_blank), str(solution), "-o", str(course), "--id", "practical3")
+    assert proc.returncode == 0, proc.stderr
+    return str(course / "practical3.yaml"), solution, 3
+
+
 @pytest.mark.slow
 @pytest.mark.notebook
-def test_setup_sh_and_run_autograder_grade_a_submission_in_a_clean_venv(tmp_path: Path) -> None:
+@pytest.mark.parametrize("which", ["bundled", "init"])
+def test_setup_sh_and_run_autograder_grade_a_submission_in_a_clean_venv(tmp_path: Path, which: str) -> None:
     """Gradescope's two steps, for real: setup.sh builds a fresh venv under the autograder root (pinned
     CPU torch from this machine's wheel, the grader from the zip's own source), then run_autograder grades
-    an upload in ROOT/submission with that venv alone and writes ROOT/results/results.json."""
+    an upload in ROOT/submission with that venv alone and writes ROOT/results/results.json. A spec whose
+    reference is the solution notebook (as `grade init` writes) has the solution's answers computed
+    once by setup.sh, into the cache run_autograder reads."""
     wheel = _local_cpu_torch()
     if wheel is None:
         pytest.skip(f"no {TORCH_PIN}+cpu wheel in pip's find-links here; setup.sh would download a CUDA-sized one")
-    root = _autograder_root(tmp_path)
+    spec, upload, points = ("derivatives-activations", SEED, 20) if which == "bundled" else _spec_from_init(tmp_path)
+    root = _autograder_root(tmp_path, spec)
     fake, log = _fake_apt(tmp_path)
     env = {**os.environ, "AUTOGRADER_ROOT": str(root), "GRADER_SKIP_APT": "1", "TORCH_INDEX_URL": "",
            "PIP_FIND_LINKS": str(wheel.parent), "PATH": _path_without_dev_venv(fake)}
-    for name in ("VIRTUAL_ENV", "GRADE", "GRADER_PYTHON", "PYTHONPATH"):
+    for name in ("VIRTUAL_ENV", "GRADE", "GRADER_PYTHON", "PYTHONPATH", "GRADER_CACHE"):
         env.pop(name, None)
     setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], capture_output=True, text=True, env=env,
                            cwd=root / "source", timeout=900, check=False)
@@ -138,10 +154,13 @@ def test_setup_sh_and_run_autograder_grade_a_submission_in_a_clean_venv(tmp_path
     assert Path(grader_file).is_relative_to(root / "venv")  # installed from the zip, not this checkout
     assert tuple(python) >= (3, 11)
 
-    (root / "submission" / "my_work.ipynb").write_bytes(SEED.read_bytes())
+    cached = list((root / "cache" / "solutions").glob("*.json"))
+    assert len(cached) == (0 if which == "bundled" else 1), cached  # the solution ran once, at image build
+    (root / "submission" / "my_work.ipynb").write_bytes(upload.read_bytes())
     run = subprocess.run([str(root / "source" / "run_autograder")], capture_output=True, text=True, env=env,
                          cwd=root, timeout=300, check=False)
     assert run.returncode == 0, run.stderr
     doc = json.loads((root / "results" / "results.json").read_text())
-    assert doc["score"] == doc["max_score"] == 20
-    assert sum(t["score"] for t in doc["tests"]) == 20
+    assert doc["score"] == doc["max_score"] == points
+    assert sum(t["score"] for t in doc["tests"]) == points
+    assert list((root / "cache" / "solutions").glob("*.json")) == cached  # nothing computed per submission
