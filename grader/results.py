@@ -24,6 +24,16 @@ NOT_ATTEMPTED = "not_attempted"  # the code is still the starter's (or still rai
 
 REVIEW_STATUSES = frozenset({UNPARSED, UNDECIDED})
 
+# When a student sees a question's or a check's result (the spec's `visibility`; staff see everything).
+# grader.report.visibility decides, from these, what a student sees now.
+VISIBLE, HIDDEN, AFTER_DUE_DATE, AFTER_PUBLISHED = "visible", "hidden", "after_due_date", "after_published"
+VISIBILITIES = (VISIBLE, HIDDEN, AFTER_DUE_DATE, AFTER_PUBLISHED)
+
+
+def check_visibility(visibility: str, hidden: bool) -> str:
+    """A check's visibility from both ways of giving it (`hidden: true` is `hidden`; default `visible`)."""
+    return visibility or (HIDDEN if hidden else VISIBLE)
+
 
 @dataclass
 class CheckResult:
@@ -35,7 +45,12 @@ class CheckResult:
     max_points: Fraction = Fraction(0)
     status: str = PASSED
     feedback: str = ""
-    hidden: bool = False
+    hidden: bool = False  # withheld from what a student reads at grading time: any visibility but `visible`
+    visibility: str = ""  # when a student sees its details; default from `hidden`
+
+    def __post_init__(self) -> None:
+        self.visibility = check_visibility(self.visibility, self.hidden)
+        self.hidden = self.visibility != VISIBLE
 
 
 @dataclass
@@ -50,7 +65,7 @@ class QuestionResult:
     checks: list[CheckResult] = field(default_factory=list)
     needs_review: bool = False
     details: dict[str, Any] = field(default_factory=dict)
-    visibility: str = "visible"  # when a student sees this result (the spec's `visibility`; staff see all)
+    visibility: str = VISIBLE  # when a student sees this result (the spec's `visibility`; staff see all)
 
     @property
     def has_advice(self) -> bool:

@@ -14,12 +14,10 @@ from pathlib import Path
 from grader.cli.limits import add_limit_arguments
 from grader.errors import GraderInputError
 from grader.report import formats
+from grader.report.registry import report_name  # noqa: F401 - the verbs' name for a report file
 
 GROUP_TITLE = "grading options (the same on grade, batch, check and ci)"
 COLORS = ("auto", "always", "never")
-# file name endings of per-notebook reports; gradescope is JSON too, so it keeps its name in the suffix
-SUFFIXES = {"text": ".txt", "json": ".json", "gradescope": ".gradescope.json", "junit": ".xml",
-            "markdown": ".md", "html": ".html"}
 
 
 def add_grading_arguments(p: argparse.ArgumentParser, *, assignment_required: bool = False,
@@ -98,11 +96,6 @@ def _parent(p: Path, flag: str, given: str, mkdir: bool) -> None:
         raise GraderInputError(f"{flag} {given}: folder {parent} does not exist (--mkdir creates it)")
     if not parent.is_dir():
         raise GraderInputError(f"{flag} {given}: {parent} is not a folder")
-
-
-def report_name(stem: str, fmt: str) -> str:
-    """`alice.json`, `alice.gradescope.json`, `alice.xml`: one name per format, never `.json.json`."""
-    return stem + SUFFIXES.get(fmt, f".{fmt}")
 
 
 def _cell(text: str) -> str:

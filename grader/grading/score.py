@@ -2,17 +2,27 @@
 
 A hidden check's feedback (its label, the inputs, the expected and the received values) stays on
 its CheckResult, for staff (the JSON report, the gradebook); the question's feedback, which students
-see, only counts the hidden checks that did not pass. A question marked `hidden` has only hidden checks.
+see, only counts the hidden checks that did not pass. A check with `visibility: after_due_date` or
+`after_published` is withheld the same way until it is released; a question's visibility covers its checks.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from fractions import Fraction
 
 from grader import results as R
 from grader.kinds.base import METHOD_VALID, WRONG_STEP, QuestionOutcome
 from grader.results import CheckResult, QuestionResult, exact
 from grader.spec.models import QuestionBase, Rubric, RubricQuestion
+
+# how the question's feedback counts the failed checks it cannot show yet (grader.report.visibility adds
+# their own feedback once they are released)
+WITHHELD = {
+    R.HIDDEN: ("hidden check", "hidden checks"),
+    R.AFTER_DUE_DATE: ("check shown after the due date", "checks shown after the due date"),
+    R.AFTER_PUBLISHED: ("check shown once grades are published", "checks shown once grades are published"),
+}
 
 
 def check_points(question: QuestionBase, rubric: Rubric) -> tuple[Fraction, dict[str, Fraction]]:
@@ -51,21 +61,23 @@ def score_question(question: QuestionBase, outcome: QuestionOutcome, rubric: Rub
     total, maxes = check_points(question, rubric)
     checks: list[CheckResult] = []
     hints: list[str] = []  # the rubric's advice for failed hidden checks: the author's words, for students
-    withheld = 0           # failed hidden checks whose feedback students do not see
+    withheld: Counter[str] = Counter()  # failed checks whose feedback students do not see yet, by visibility
     for co in outcome.checks:
         mx = maxes.get(co.name, Fraction(0))
         frac = exact(co.credit) if co.credit is not None else Fraction(int(co.passed))
         feedback = co.feedback
         hint = rq.checks.get(co.name)
-        hidden = co.hidden or question.hidden
+        # a question's visibility covers its checks; a check may be later than its question
+        visibility = co.visibility if question.shown_as == R.VISIBLE else question.shown_as
+        hidden = visibility != R.VISIBLE
         failed = not co.passed or frac < 1
         if not co.passed and hint is not None and hint.feedback:
             feedback = f"{feedback} {hint.feedback}".strip()
             if hidden:
                 hints.append(hint.feedback)
         if hidden and failed and co.feedback:
-            withheld += 1
-        checks.append(CheckResult(co.name, co.passed, mx * frac, mx, co.status, feedback, hidden))
+            withheld[visibility] += 1
+        checks.append(CheckResult(co.name, co.passed, mx * frac, mx, co.status, feedback, visibility=visibility))
     score = sum((c.points for c in checks), Fraction(0))
     status = outcome.status
     situation = outcome.situation if outcome.situation in rq.partial else status
@@ -91,8 +103,10 @@ def score_question(question: QuestionBase, outcome: QuestionOutcome, rubric: Rub
             status = R.FAILED
     lines = [outcome.feedback] if outcome.feedback else []
     lines += [c.feedback for c in checks if c.feedback and not c.hidden]
-    if withheld:
-        lines.append(f"{withheld} hidden check{'s' if withheld != 1 else ''} did not pass.")
+    for visibility, when in WITHHELD.items():
+        n = withheld[visibility]
+        if n:
+            lines.append(f"{n} {when[0] if n == 1 else when[1]} did not pass.")
     lines += hints
     lines += notes
     if score < total and rq.feedback:

@@ -10,13 +10,21 @@ self-check call them without asking whether a kind has them.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from grader.kernel.errors import KernelError
 from grader.kinds.cells import StarterCell, prompt_cells
 from grader.notebook.read import CellQuery, locate_cell
-from grader.results import FAILED, NOT_ATTEMPTED, PASSED, CellEvent
+from grader.results import (
+    FAILED,
+    NOT_ATTEMPTED,
+    PASSED,
+    VISIBLE,
+    CellEvent,
+    check_visibility,
+)
 from grader.spec.models import Assignment, QuestionBase
 
 if TYPE_CHECKING:
@@ -44,11 +52,14 @@ class CheckOutcome:
     feedback: str = ""
     status: str = ""
     credit: float | None = None  # fraction of the check's points; None: all if passed, none if not
-    hidden: bool = False
+    hidden: bool = False  # withheld from what a student reads when graded: any visibility but `visible`
+    visibility: str = ""  # the check's spec `visibility` (its `shown_as`); default from `hidden`
 
     def __post_init__(self) -> None:
         if not self.status:
             self.status = PASSED if self.passed else FAILED
+        self.visibility = check_visibility(self.visibility, self.hidden)
+        self.hidden = self.visibility != VISIBLE
 
 
 METHOD_VALID = "method_valid"  # a wrong final answer after steps that are all valid up to the last
@@ -70,7 +81,7 @@ class QuestionOutcome:
     @classmethod
     def not_attempted(cls, checks: list[CheckOutcome], why: str) -> "QuestionOutcome":
         """Every check unearned, with a status that tells the student (and the class report) why."""
-        return cls([CheckOutcome(c.name, False, status=NOT_ATTEMPTED, hidden=c.hidden) for c in checks],
+        return cls([CheckOutcome(c.name, False, status=NOT_ATTEMPTED, visibility=c.visibility) for c in checks],
                    status=NOT_ATTEMPTED, feedback=f"Not attempted: {why}")
 
 
@@ -108,10 +119,13 @@ class Attempt:
     required: bool = False        # even all checks passing earns nothing while the code is the starter's
 
 
-def without_hidden(question: Any, field: str, items: list[Any]) -> tuple[Any | None, int]:
-    """`question` with only the public ones of its checks' `items` (its `field`: probes, settings), and
-    how many were left out; None when none is public. What kinds with hidden checks return from `public`."""
-    shown = [i for i in items if not i.hidden]
+Shows = Callable[[str], bool]  # whether a student sees an item of this visibility now (grader.report.visibility)
+
+
+def without_hidden(question: Any, field: str, items: list[Any], shows: Shows) -> tuple[Any | None, int]:
+    """`question` with only those of its checks' `items` (its `field`: probes, settings) a student sees now,
+    and how many were left out; None when none is. What kinds with per-check visibility return from `public`."""
+    shown = [i for i in items if shows(i.shown_as)]
     return (question.model_copy(update={field: shown}) if shown else None), len(items) - len(shown)
 
 
@@ -148,8 +162,8 @@ class QuestionKind(ABC):
         unless the question says `reference: solution`); they run before `prepare`."""
         return []
 
-    def public(self, question: Any) -> tuple[Any | None, int]:
-        """The question as a student's self-check may run it, and how many checks were left out.
-
-        None when no check of it is public. The default hides nothing beyond `hidden: true`."""
+    def public(self, question: Any, shows: Shows) -> tuple[Any | None, int]:
+        """The question as a student's self-check may run it (only the checks `shows` their visibility),
+        and how many checks were left out; None when none is left. The default: a kind with no per-check
+        visibility (the question's own is the self-check's to apply)."""
         return question, 0

@@ -28,6 +28,7 @@ from grader.kinds.base import (
     CheckOutcome,
     QuestionKind,
     QuestionOutcome,
+    Shows,
     SolutionCall,
     without_hidden,
 )
@@ -36,6 +37,7 @@ from grader.kinds.compare import compare
 from grader.kinds.inputs import as_reference_input, make_input, reference_copies, stable_seed
 from grader.kinds.references import ReferenceHelpers, evaluate_reference, reference_module, resolve
 from grader.kinds.registry import get_kind, register
+from grader.results import VISIBLE
 from grader.spec.models import Kink, Model, ProbeSpec, QuestionBase, Tolerance
 
 
@@ -282,9 +284,9 @@ class CodeKind(QuestionKind):
     def attempt(self, q: Any) -> Attempt:
         return Attempt([q.function])
 
-    def public(self, q: Any) -> tuple[Any | None, int]:
-        """Hidden probes are left out (their inputs never reach a student's self-check)."""
-        return without_hidden(q, "probes", q.probes)
+    def public(self, q: Any, shows: Shows) -> tuple[Any | None, int]:
+        """Probes not yet visible are left out (their inputs never reach a student's self-check)."""
+        return without_hidden(q, "probes", q.probes, shows)
 
     async def check(self, q: Any, prepared: list[PreparedProbe], ctx: CheckContext) -> QuestionOutcome:
         if ctx.prober is None or not ctx.prober.alive:
@@ -308,7 +310,7 @@ class CodeKind(QuestionKind):
                 names = ", ".join(f"`{n}`" for n in changed)
                 penalties.append(("mutates_input",
                                   f"`{q.function}` modified its input {names} in place (on "
-                                  f"{'a hidden input' if p.spec.hidden else p.spec.describe()}); "
+                                  f"{'a hidden input' if p.spec.shown_as != VISIBLE else p.spec.describe()}); "
                                   "work on a copy or use out-of-place operations"))
         feedback = ""
         if len(errors) == 1 and all(not c.passed and c.status == R.ERROR for c in checks):
@@ -364,7 +366,7 @@ def _order_note(q: _CodeQuestion, parameters: list[str]) -> str:
 def failed_checks(q: _CodeQuestion, prepared: list[PreparedProbe], status: str) -> list[CheckOutcome]:
     """Every check of the question, not passed, with one status (the function could not be called)."""
     names = [[output_check(p.spec.name, o) for o in q.outputs] or [p.spec.name] for p in prepared]
-    return [CheckOutcome(n, False, status=status, hidden=p.spec.hidden) for p, ns in zip(prepared, names) for n in ns]
+    return [CheckOutcome(n, False, status=status, visibility=p.spec.shown_as) for p, ns in zip(prepared, names) for n in ns]
 
 
 def kernel_gone(ctx: CheckContext) -> tuple[str, str]:
@@ -407,7 +409,7 @@ def _judge(q: _CodeQuestion, p: PreparedProbe, result: CallResult, signature: st
     names = [output_check(p.spec.name, o) for o in q.outputs] or [p.spec.name]
     if not result.ok:
         why = f"On {where}: {describe_error(q, result.error or {}, signature)}"
-        return [CheckOutcome(n, False, status=R.ERROR, hidden=p.spec.hidden, feedback=why) for n in names]
+        return [CheckOutcome(n, False, status=R.ERROR, visibility=p.spec.shown_as, feedback=why) for n in names]
     if not q.outputs:
         assert result.value is not None
         return [_verdict(q, p, names[0], result.value, [e.value for e in p.expected], f"`{_call_text(q, p)}`", array)]
@@ -436,10 +438,10 @@ def _verdict(q: _CodeQuestion, p: PreparedProbe, name: str, received: Any, expec
         if verdict.passed:
             note = "; ".join(n for n in (exp.note, verdict.note) if n)
             return CheckOutcome(name, True, feedback=f"On {where}: {note}" if note else "",
-                                credit=exp.credit if exp.credit < 1 else None, hidden=p.spec.hidden)
+                                credit=exp.credit if exp.credit < 1 else None, visibility=p.spec.shown_as)
         first = first or verdict
     assert first is not None
-    return CheckOutcome(name, False, feedback=f"On {where}: {what} {first.message}", hidden=p.spec.hidden)
+    return CheckOutcome(name, False, feedback=f"On {where}: {what} {first.message}", visibility=p.spec.shown_as)
 
 
 def _call_text(q: _CodeQuestion, p: PreparedProbe) -> str:

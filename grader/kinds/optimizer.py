@@ -25,6 +25,7 @@ from grader.kinds.base import (
     CheckOutcome,
     QuestionKind,
     QuestionOutcome,
+    Shows,
     without_hidden,
 )
 from grader.kinds.cells import CODE_PLACEHOLDER, StarterCell, prompt_cells
@@ -42,18 +43,21 @@ from grader.spec.models import (
     InputSpec,
     Model,
     QuestionBase,
+    Shown,
     Tolerance,
+    Visibility,
     values_shorthand,
 )
 
 
-class Setting(Model):
+class Setting(Shown):
     """One hyperparameter setting: the keyword arguments the class is built with."""
 
     name: str
     label: str | None = None
     kwargs: dict[str, Any] = Field(default_factory=dict)
-    hidden: bool = False
+    hidden: bool = False  # the same as `visibility: hidden`
+    visibility: Visibility | None = None  # when a student sees this check's details (default visible)
 
     def describe(self) -> str:
         if self.label:
@@ -154,9 +158,9 @@ class OptimizerKind(QuestionKind):
     def attempt(self, q: OptimizerQuestion) -> Attempt:
         return Attempt([q.optimizer])
 
-    def public(self, q: OptimizerQuestion) -> tuple[OptimizerQuestion | None, int]:
-        """Hidden settings are left out of a student's self-check."""
-        return without_hidden(q, "settings", q.settings)
+    def public(self, q: OptimizerQuestion, shows: Shows) -> tuple[OptimizerQuestion | None, int]:
+        """Settings not yet visible are left out of a student's self-check."""
+        return without_hidden(q, "settings", q.settings, shows)
 
     def prepare(self, q: OptimizerQuestion, assignment: Any) -> list[PreparedRun]:
         import torch
@@ -197,7 +201,7 @@ class OptimizerKind(QuestionKind):
         settings = {s.name: s for s in q.settings}
         if ctx.prober is None or not ctx.prober.alive:
             status, why = kernel_gone(ctx)
-            return QuestionOutcome([CheckOutcome(s.name, False, status=status, hidden=s.hidden) for s in q.settings],
+            return QuestionOutcome([CheckOutcome(s.name, False, status=status, visibility=s.shown_as) for s in q.settings],
                                    status=status, feedback=f"Could not train with `{q.optimizer}`: {why}.")
         response = await ctx.prober.call(q.optimizer, runs=[p.run for p in prepared], trace=bool(q.forbid or q.require))
         if response.status != "ok":
@@ -208,7 +212,7 @@ class OptimizerKind(QuestionKind):
             if problem:
                 problems[p.setting.name].append((problem, not result.ok))
         checks = [CheckOutcome(name, not found, feedback=found[0][0] if found else "",
-                               status=R.ERROR if found and found[0][1] else "", hidden=settings[name].hidden)
+                               status=R.ERROR if found and found[0][1] else "", visibility=settings[name].shown_as)
                   for name, found in problems.items()]
         feedback = ""
         if any(not r.cleared for r in response.calls if r.ok):
@@ -284,13 +288,13 @@ class _AsCode:
 
 class _AsProbe:
     def __init__(self, s: Setting) -> None:
-        self.spec = _Spec(s.name, s.hidden)
+        self.spec = _Spec(s.name, s.shown_as)
 
 
 @dataclass
 class _Spec:
     name: str
-    hidden: bool
+    shown_as: str
 
 
 register(OptimizerKind())

@@ -35,7 +35,8 @@ def to_dict(result: GradeResult) -> dict[str, Any]:
                 "status": q.status, "feedback": q.feedback, "needs_review": q.needs_review,
                 "visibility": q.visibility,
                 "checks": [{"name": c.name, "passed": c.passed, "status": c.status, "score": as_number(c.points),
-                            "max_score": as_number(c.max_points), "feedback": c.feedback, "hidden": c.hidden}
+                            "max_score": as_number(c.max_points), "feedback": c.feedback, "hidden": c.hidden,
+                            "visibility": c.visibility}
                            for c in q.checks],
                 **({"details": q.details} if q.details else {}),
             }
@@ -61,7 +62,8 @@ def from_dict(doc: dict[str, Any], title: str = "") -> GradeResult:
             id=q["id"], kind=q.get("kind", ""), title=q.get("title") or q["id"], score=frac(q["score"]),
             max_score=frac(q["max_score"]), status=q["status"], feedback=q.get("feedback", ""),
             checks=[CheckResult(c["name"], c["passed"], frac(c["score"]), frac(c["max_score"]), c["status"],
-                                c.get("feedback", ""), c.get("hidden", False)) for c in q.get("checks", [])],
+                                c.get("feedback", ""), c.get("hidden", False), c.get("visibility", ""))
+                    for c in q.get("checks", [])],
             needs_review=q.get("needs_review", False), details=q.get("details") or {},
             visibility=q.get("visibility", "visible"))
             for q in doc.get("questions", [])],

@@ -36,6 +36,16 @@ def register(name: str) -> Callable[[Renderer], Renderer]:
     return deco
 
 
+# file name endings of per-notebook reports; gradescope is JSON too, so it keeps its name in the suffix
+SUFFIXES = {"text": ".txt", "json": ".json", "gradescope": ".gradescope.json", "junit": ".xml",
+            "markdown": ".md", "html": ".html"}
+
+
+def report_name(stem: str, fmt: str) -> str:
+    """`alice.json`, `alice.gradescope.json`, `alice.xml`: one name per format, never `.json.json`."""
+    return stem + SUFFIXES.get(fmt, f".{fmt}")
+
+
 def formats() -> list[str]:
     return list(_FORMATS)
 

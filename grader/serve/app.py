@@ -60,6 +60,7 @@ from grader.serve.auth import (
     load_tokens,
 )
 from grader.serve.queue import GRADED, NOT_GRADED, Full, Job, Queue, Workers
+from grader.serve.ratelimit import LoginLimiter
 from grader.serve.release import Release
 from grader.spec.bundle import AssignmentBundle
 from grader.workflows.batch.class_report import write_report
@@ -68,6 +69,8 @@ from grader.workflows.batch.export import (
     write_csv,
     write_failure_feedback,
     write_feedback,
+    write_results,
+    written_formats,
 )
 from grader.workflows.batch.gradebook import Gradebook, OverrideRefused
 
@@ -103,13 +106,16 @@ class ServeConfig:
     max_upload: int = MAX_UPLOAD
     max_queued: int = 200
     per_student: int = 3
+    login_failures: int = 10     # failed logins allowed per client address and per token prefix ...
+    login_window: float = 60.0   # ... in this many seconds; then 429 with Retry-After
     env: dict[str, str] | None = None
     notes: list[str] = field(default_factory=list)
 
 
 class Exporter:
-    """Rewrites grades.csv, report.html and the changed students' feedback files from final scores after
-    each grading or override, in its own thread (the class report draws with matplotlib)."""
+    """Rewrites grades.csv, report.html and the changed students' feedback files (and the results/ files
+    `grade batch -f` wrote) from final scores and the release state after each grading, override or
+    publish, in its own thread (the class report draws with matplotlib)."""
 
     def __init__(self, service: "Service") -> None:
         self.service = service
@@ -154,14 +160,17 @@ class Exporter:
         book = Gradebook(s.gradebook_path)
         try:
             title = s.assignment.title
+            roster = sorted(set(s.tokens.students) | {r.student for r in book.rows()})
+            fmts = written_formats(s.outdir, roster)  # the results/ files `grade batch -f` wrote: kept current
             for student in students:
                 row = book.row(student)
                 if row is not None and row.result is not None:
                     result = final_grade_result(s.release.student_view(row.result), title)
                     write_feedback(s.outdir, student, render(result, "markdown"), render(result, "html"))
-            write_csv(book, s.assignment, s.outdir)
+                    write_results(s.outdir, student, final_grade_result(s.release.release(row.result), title), fmts)
+            write_csv(book, s.assignment, s.outdir, roster)
             write_failure_feedback(book, s.outdir, title=title)
-            write_report(book, s.assignment, s.outdir)
+            write_report(book, s.assignment, s.outdir, roster)
         except Exception:  # noqa: BLE001 - an export failing (a full disk) never stops the server; retried next change
             with self._lock:
                 self._dirty |= students
@@ -189,6 +198,7 @@ class Service:
                               if self.requeued else [])
         self.sessions = Sessions(config.outdir / "session.key", self.tokens)
         self.release = Release(self.book, self.assignment)
+        self.logins = LoginLimiter(config.login_failures, config.login_window)
         self.exporter = Exporter(self)
         self.workers = Workers(self.gradebook_path, self.bundle, self.queue.wakeup, workers=config.workers,
                                limits=config.limits, on_done=self.exporter.touch)
@@ -261,10 +271,26 @@ class Caller:
     name: str = ""
 
 
+def _client(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def identify(service: Service, request: Request, token: str | None) -> Principal | None:
+    """Whose `token` this is (a bearer header or the login form): refused with 429 while its address or
+    its prefix is over the failed-login limit, and counted there when it is no one's."""
+    wait = service.logins.retry_after(_client(request), token)
+    if wait is not None:
+        raise Refused(429, f"too many failed logins; try again in {wait} s", {"Retry-After": str(wait)})
+    who = service.tokens.identify(token)
+    if who is None:
+        service.logins.failed(_client(request), token)
+    return who
+
+
 def _caller(service: Service, request: Request, *, cookies: bool) -> Caller | None:
     token = _bearer(request)
     if token is not None:
-        who = service.tokens.identify(token)
+        who = identify(service, request, token)
         return Caller(who, None, who.name) if who else None
     if not cookies:
         return None
@@ -361,7 +387,9 @@ def create_app(service: Service) -> Starlette:
                     return _json({"error": e.reason}, e.status, e.headers)
                 if e.status == 401:
                     return _login_page(request, e.reason, 401)
-                return _page("error.html", e.status, title=f"{e.status}", reason=e.reason, caller=None)
+                response = _page("error.html", e.status, title=f"{e.status}", reason=e.reason, caller=None)
+                response.headers.update(e.headers)
+                return response
         return wrapped
 
     def _login_page(request: Request, message: str = "", status: int = 200) -> Response:
@@ -487,7 +515,7 @@ def create_app(service: Service) -> Starlette:
         if not csrf_ok(request.cookies.get(LOGIN_CSRF_COOKIE, ""), form.get("csrf")):
             return _login_page(request, "the login form is out of date; try again", 403)
         token = form.get("token")
-        who = service.tokens.identify(token if isinstance(token, str) else None)
+        who = identify(service, request, token if isinstance(token, str) else "")
         if who is None:
             return _login_page(request, "unknown token", 401)
         value, _ = service.sessions.issue(who)
@@ -608,7 +636,7 @@ def create_app(service: Service) -> Starlette:
 
     async def grades_csv(request: Request) -> Response:
         _need(_caller(service, request, cookies=True), staff=True)
-        write_csv(service.book, service.assignment, service.outdir)
+        write_csv(service.book, service.assignment, service.outdir, service.roster())
         return PlainTextResponse((service.outdir / "grades.csv").read_text(), media_type="text/csv",
                                  headers={**SECURITY_HEADERS, "Content-Disposition": 'attachment; filename="grades.csv"'})
 

@@ -9,7 +9,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-from grader.report.visibility import student_view
+from grader.report.visibility import release, student_view
 from grader.spec.models import Assignment
 from grader.workflows.batch.gradebook import Gradebook
 
@@ -33,4 +33,9 @@ class Release:
                                  (json.dumps({"published": on, "by": by, "at": time.time()}),))
 
     def student_view(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """What a student reads of `doc` now (pages, API, feedback files)."""
         return student_view(doc, self.assignment, published=self.published, now=datetime.now(timezone.utc))
+
+    def release(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """`doc` with what a student sees now marked visible, nothing left out (the results/ files)."""
+        return release(doc, self.assignment, published=self.published, now=datetime.now(timezone.utc))

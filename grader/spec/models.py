@@ -58,14 +58,35 @@ def values_shorthand(v: Any) -> Any:
     return v
 
 
-class ProbeSpec(Model):
+Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
+
+
+class Shown(Model):
+    """A question or a check with a `visibility` (and `hidden: true`, its alias for `hidden`): when a student
+    sees its result. What a student sees *now* is grader.report.visibility's to decide."""
+
+    @model_validator(mode="after")
+    def _hidden_alias(self) -> "Shown":
+        if self.hidden and self.visibility not in (None, "hidden"):  # type: ignore[attr-defined]
+            raise ValueError(f"`hidden: true` contradicts `visibility: {self.visibility}`; "  # type: ignore[attr-defined]
+                             "give one of them")
+        return self
+
+    @property
+    def shown_as(self) -> str:
+        """The effective visibility (default `visible`)."""
+        return self.visibility or ("hidden" if self.hidden else "visible")  # type: ignore[attr-defined]
+
+
+class ProbeSpec(Shown):
     """A named group of calls; each probe is one rubric check (e.g. "random", "batched", "special")."""
 
     name: str
     label: str | None = None
     inputs: dict[str, InputSpec] = Field(default_factory=dict)  # empty when the question has a probe builder
     kwargs: dict[str, Any] = Field(default_factory=dict)
-    hidden: bool = False
+    hidden: bool = False  # the same as `visibility: hidden`
+    visibility: Visibility | None = None  # when a student sees this check's details (default visible)
 
     @field_validator("inputs", mode="before")
     @classmethod
@@ -115,27 +136,14 @@ class AnswerLocator(Model):
         return self
 
 
-class QuestionBase(Model):
+class QuestionBase(Shown):
     id: str
     kind: str
     title: str | None = None
     points: float = Field(default=1.0, gt=0)
-    hidden: bool = False
+    hidden: bool = False  # the same as `visibility: hidden`
     prompt: str | None = None  # markdown shown before the answer cell in the released starter
-    # --- visibility (issue 17): when a student sees this question's result; `hidden: true` is `hidden`
-    visibility: Literal["visible", "hidden", "after_due_date", "after_published"] | None = None
-
-    @model_validator(mode="after")
-    def _hidden_alias(self) -> "QuestionBase":
-        if self.hidden and self.visibility not in (None, "hidden"):
-            raise ValueError(f"`hidden: true` contradicts `visibility: {self.visibility}`; give one of them")
-        return self
-
-    @property
-    def shown_as(self) -> str:
-        """The effective visibility (default `visible`)."""
-        return self.visibility or ("hidden" if self.hidden else "visible")
-    # --- end visibility
+    visibility: Visibility | None = None  # when a student sees this question's result (default visible)
 
     def check_names(self) -> list[str]:  # pragma: no cover - every kind overrides
         raise NotImplementedError

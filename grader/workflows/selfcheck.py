@@ -1,12 +1,14 @@
 """What a student may run before submitting: the public checks only.
 
-Hidden questions and hidden probes are removed from the assignment before anything runs, so
+Questions and checks (probes, optimizer settings) a student may not see yet (hidden, or shown only after
+the due date or once grades are published) are removed from the assignment before anything runs, so
 their inputs and expected values never reach the student's kernel or the report.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from grader.grading.choose import choose_assignment
@@ -16,6 +18,7 @@ from grader.kinds import load_assignment, solution
 from grader.kinds.registry import get_kind
 from grader.notebook.read import read_notebook
 from grader.report.safe import terminal
+from grader.report.visibility import shown
 from grader.results import PASSED, GradeResult
 from grader.spec.find import rubric_for
 from grader.spec.models import Assignment
@@ -28,15 +31,22 @@ class PublicView:
     hidden_questions: list[str]  # ids of questions with no public check at all
 
 
-def public_view(assignment: Assignment) -> PublicView:
-    """The public checks. A question compared with the solution notebook has none where the solution
+def public_view(assignment: Assignment, now: datetime | None = None) -> PublicView:
+    """The public checks: those of questions and checks a student sees now (`visibility.shown`: no
+    grades are published at a student's desk, so `after_published` never runs, `after_due_date` only once
+    the due date passed). A question compared with the solution notebook has none where the solution
     is not at hand (a student's copy of the course): it is checked on submission, like a hidden one."""
+    now = now or datetime.now(timezone.utc)
+
+    def shows(visibility: str) -> bool:
+        return shown(visibility, assignment, published=False, now=now)
+
     kept, hidden_checks, hidden_questions = [], 0, []
     unsolvable = not solution.available(assignment)
     for q in assignment.questions:
         kind = get_kind(q.kind)
-        private = q.shown_as != "visible" or (unsolvable and kind.solution_calls(q, assignment))
-        public, hidden = (None, len(q.check_names())) if private else kind.public(q)
+        private = not shows(q.shown_as) or (unsolvable and kind.solution_calls(q, assignment))
+        public, hidden = (None, len(q.check_names())) if private else kind.public(q, shows)
         hidden_checks += hidden
         if public is None:
             hidden_questions.append(q.id)

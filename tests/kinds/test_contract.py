@@ -59,7 +59,7 @@ def test_a_kind_without_check_cannot_be_made() -> None:
 def test_the_defaults_cover_every_optional_capability() -> None:
     toy, q = _Toy(), _Q(id="q1")
     assert toy.prepare(q, None) is None
-    assert toy.watches(q) == [] and toy.attempt(q).names == [] and toy.public(q) == (q, 0)
+    assert toy.watches(q) == [] and toy.attempt(q).names == [] and toy.public(q, lambda v: True) == (q, 0)
     assert [c.source for c in toy.starter_cells(q)] == ["**q1**"]
 
 

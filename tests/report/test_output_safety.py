@@ -401,7 +401,8 @@ def test_json_report_keeps_hidden_details_for_staff(relu) -> None:
     relu_j, secret_j = doc["questions"]
     _secretless(relu_j["feedback"])
     assert relu_j["checks"][1] == {"name": "held_out", "passed": False, "status": FAILED, "score": 0,
-                                   "max_score": 0.6667, "feedback": HIDDEN_FEEDBACK, "hidden": True}
+                                   "max_score": 0.6667, "feedback": HIDDEN_FEEDBACK, "hidden": True,
+                                   "visibility": "hidden"}
     assert "SECRET-Q-LABEL" in secret_j["checks"][0]["feedback"]
 
 

@@ -21,6 +21,8 @@ import pytest
 from conftest import ROOT
 
 from grader import results as R
+from grader.report import render
+from grader.report.registry import report_name
 from grader.results import CheckResult, GradeResult, QuestionResult
 from grader.workflows.batch.gradebook import Gradebook
 
@@ -123,6 +125,42 @@ def served_fixture(tmp_path: Path) -> Iterator[Server]:
     fill_gradebook(out, {"alice": True, "bob": False})
     roster = tmp_path / "roster.csv"
     roster.write_text("student\nalice\nbob\ncarol\n")
+    server = start_server(out, roster=roster)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+LATE = "LATE-DETAIL x=-100 → expected 0, got nan"
+
+
+def later(student: str) -> GradeResult:
+    """The synthetic result, with a check of sigmoid shown once grades are published."""
+    result = synthetic(student, unparsed=False)
+    sigmoid = result.questions[4]
+    sigmoid.checks.append(CheckResult("late", False, Fraction(0), Fraction(0), R.FAILED, f"On late: {LATE}",
+                                      visibility=R.AFTER_PUBLISHED))
+    sigmoid.feedback += "\n1 check shown once grades are published did not pass."
+    return result
+
+
+@pytest.fixture(name="served_later")
+def served_later_fixture(tmp_path: Path) -> Iterator[Server]:
+    """bob graded by `grade batch -f gradescope -f json` (results/ written) with a check of sigmoid shown
+    once grades are published; carol on the roster only."""
+    out = tmp_path / "graded"
+    out.mkdir()
+    book = Gradebook(out / "gradebook.sqlite")
+    result = later("bob")
+    book.record("bob", str(out / "bob.ipynb"), "hash-bob", "spec", result, 1.0)
+    book.close()
+    for fmt in ("gradescope", "json"):
+        path = out / "results" / report_name("bob", fmt)
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(render(result, fmt))
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student\nbob\ncarol\n")
     server = start_server(out, roster=roster)
     try:
         yield server

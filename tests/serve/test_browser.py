@@ -13,7 +13,12 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, SEED
-from serving import Server, served_fixture  # noqa: F401 - the fixture `served`
+from serving import (  # noqa: F401 - the fixtures `served`, `served_later`
+    LATE,
+    Server,
+    served_fixture,
+    served_later_fixture,
+)
 
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -53,6 +58,7 @@ def test_staff_review_an_unreadable_answer_override_it_and_the_roster_shows_it(b
     assert page.url.endswith("/")
     roster = page.locator("#roster")
     assert re.search(r"alice\s+4 / 7\s+graded\s+needs review", roster.inner_text())
+    assert re.search(r"carol\s+—\s+missing", roster.inner_text())  # on the roster, nothing handed in
     shot(page, "dashboard")
     page.click("text=Review queue")
     item = page.locator("section.review-item[data-student=alice]")
@@ -94,3 +100,17 @@ def test_a_student_submits_reads_rendered_math_and_cannot_open_another_students_
     response = page.goto(f"{served.url}/submissions/{alice}")
     assert response.status == 404 and "no such submission" in page.inner_text("main")
     assert "alice" not in page.content()
+
+
+def test_staff_publish_and_the_student_page_shows_the_check_held_back_until_then(browser, served_later: Server) -> None:
+    student = login(browser, served_later, served_later.token("bob"))
+    assert student.url.endswith("/me") and "6 / 7" in student.inner_text("#total")
+    assert LATE not in student.content()
+    assert "hidden-extremes" not in student.content() and "secret probe details" not in student.content()
+    staff = login(browser, served_later, served_later.staff)
+    assert "not published" in staff.inner_text("main")
+    staff.click("text=Publish grades")
+    assert "Grades are published" in staff.inner_text("main")
+    student.reload()
+    assert LATE in student.locator("#q-sigmoid .feedback").inner_text()
+    assert "secret probe details" not in student.content()  # a hidden check: never

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
 import pytest
 from conftest import run_cli
+
+from grader.kinds import load_assignment
+from grader.workflows.selfcheck import public_view
 
 SPEC = """
 id: relu-hidden
@@ -97,3 +101,53 @@ def test_check_output_carries_no_escape_sequence_from_the_students_error(tmp_pat
     assert proc.returncode == 1
     assert "\x1b" not in proc.stdout and "\x07" not in proc.stdout
     assert "✗ relu" in proc.stdout and "all checks pass" in proc.stdout  # the message itself is still shown
+
+
+LATER = """
+id: relu-later
+title: ReLU with checks shown later
+due: 2999-01-01
+questions:
+  - id: relu
+    kind: function
+    function: relu
+    args: [x]
+    reference: "torch.relu(x)"
+    probes:
+      - {name: public, inputs: {x: [-1.0, 2.0]}}
+      - {name: late, visibility: after_due_date, inputs: {x: [-7.25]}}
+      - {name: pub, visibility: after_published, inputs: {x: [1234.5]}}
+  - id: relu_again
+    kind: function
+    visibility: after_due_date
+    function: relu
+    args: [x]
+    reference: "torch.relu(x)"
+    probes:
+      - {name: random, inputs: {x: [-3.0]}}
+"""
+
+
+def test_a_self_check_runs_only_what_a_student_sees_now(tmp_path: Path) -> None:
+    """Issue 17: a check (or a question) shown after the due date runs in `grade check` only once the due
+    date passed; one shown once grades are published never does (nothing is published at a student's desk)."""
+    spec = tmp_path / "relu-later.yaml"
+    spec.write_text(LATER)
+    a = load_assignment(spec)
+    before = public_view(a, datetime(2998, 1, 1, tzinfo=timezone.utc))
+    assert [[p.name for p in q.probes] for q in before.assignment.questions] == [["public"]]
+    assert before.hidden_checks == 3 and before.hidden_questions == ["relu_again"]
+    after = public_view(a, datetime(2999, 1, 2, tzinfo=timezone.utc))
+    assert [[p.name for p in q.probes] for q in after.assignment.questions] == [["public", "late"], ["random"]]
+    assert after.hidden_checks == 1
+
+
+@pytest.mark.notebook
+def test_check_never_runs_a_check_that_is_not_visible_yet(tmp_path: Path) -> None:
+    spec, nb = _setup(tmp_path)  # relu is wrong for |x| > 5: the later probes would fail
+    spec.write_text(LATER)
+    proc = run_cli("check", str(nb), "-a", str(spec))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "✓ relu" in proc.stdout and "Only public checks ran: 3 hidden checks were not run" in proc.stdout
+    for secret in ("7.25", "1234.5", "late", "relu_again"):
+        assert secret not in proc.stdout

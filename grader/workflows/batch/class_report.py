@@ -11,6 +11,7 @@ import base64
 import io
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,15 +114,17 @@ def _why(r: Row) -> str:
     return r.problem or "; ".join([*(r.result or {}).get("warnings", []), *([questions] if questions else [])])
 
 
-def write_report(gradebook: Gradebook, assignment: Assignment, out: Path) -> Path:
+def write_report(gradebook: Gradebook, assignment: Assignment, out: Path, roster: Iterable[str] = ()) -> Path:
+    """`roster`: the class; its students with no submission are listed as missing."""
     rows: list[Row] = list(gradebook.rows())
+    have = {r.student for r in rows}
     graded = [r for r in rows if r.outcome == "graded" and r.result]
     slowest = sorted((r for r in rows if r.seconds), key=lambda r: r.seconds or 0, reverse=True)[:10]
     page = render_page(
         "class_report.html", title=assignment.title, submissions=len(rows), graded=len(graded),
         summary=_summary(graded, [q.id for q in assignment.questions]) if graded else None,
         review=[(r.student, safe_file_stem(r.student), _why(r)) for r in rows if r.needs_review or r.outcome != "graded"],
-        slowest=[(r.student, r.seconds) for r in slowest])
+        slowest=[(r.student, r.seconds) for r in slowest], missing=sorted(set(roster) - have))
     path = out / "report.html"
     write_atomic(path, page)
     return path

@@ -7,27 +7,37 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from grader.files import write_atomic
+from grader.report import formats, render
 from grader.report.json_report import from_dict
 from grader.report.pages import render_page
+from grader.report.registry import report_name
 from grader.report.safe import csv_cell, markdown_text
 from grader.results import GradeResult, as_number
 from grader.spec.models import Assignment
 from grader.workflows.batch.discover import safe_file_stem
 from grader.workflows.batch.gradebook import Gradebook
 
+MISSING = "missing"  # the outcome of a roster student with no submission
 
-def write_csv(gradebook: Gradebook, assignment: Assignment, out: Path) -> Path:
+
+def write_csv(gradebook: Gradebook, assignment: Assignment, out: Path, roster: Iterable[str] = ()) -> Path:
     """grades.csv; every string cell (student ids come from file and folder names) passes `safe.csv_cell`, so
-    a spreadsheet never runs one as a formula. Scores are the grader's numbers and are written as such."""
+    a spreadsheet never runs one as a formula. Scores are the grader's numbers and are written as such.
+    `roster`: the class; a student in it with no submission gets a row with outcome `missing`, no score."""
     ids = [q.id for q in assignment.questions]
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow([csv_cell(h) for h in ["student", "score", "max_score", "outcome", "needs_review", *ids, "reason"]])
-    for row in gradebook.rows():
+    rows = {row.student: row for row in gradebook.rows()}
+    for student in sorted(set(rows) | set(roster)):
+        row = rows.get(student)
+        if row is None:
+            w.writerow([csv_cell(student), "", "", MISSING, 0, *["" for _ in ids], "no submission"])
+            continue
         per_q = {q["id"]: q["score"] for q in (row.result or {}).get("questions", [])}
         # a submission that was not graded has an empty score (never a 0) and says why
         w.writerow([csv_cell(row.student), _number(row.score), _number(row.max_score), csv_cell(row.outcome),
@@ -91,3 +101,19 @@ def write_final_feedback(gradebook: Gradebook, title: str, write: Callable[[str,
         row = gradebook.row(student)
         if row is not None and row.result is not None:
             write(student, final_grade_result(row.result, title))
+
+
+def written_formats(out: Path, students: Iterable[str]) -> list[str]:
+    """The formats `grade batch -f FORMAT` wrote into OUTDIR/results/: those of which some student's
+    results/<student>.<ext> exists (so `grade serve` keeps exactly those files current)."""
+    folder = out / "results"
+    if not folder.is_dir():
+        return []
+    stems = [safe_file_stem(s) for s in students]
+    return [fmt for fmt in formats() if any((folder / report_name(stem, fmt)).is_file() for stem in stems)]
+
+
+def write_results(out: Path, student: str, result: GradeResult, fmts: Iterable[str]) -> None:
+    """OUTDIR/results/<student>.<ext> in each of `fmts`, as `grade batch -f` writes them."""
+    for fmt in fmts:
+        write_atomic(out / "results" / report_name(safe_file_stem(student), fmt), render(result, fmt))
