@@ -9,11 +9,13 @@ The N submissions (-n, default 100) are copies of the solved seed notebook
 (examples/derivatives_activations_solved.ipynb) and 8 variants from tests/variants.py
 (4 correct in another way, 4 buggy), cycled and named s001.ipynb … sNNN.ipynb.
 
-Rows on the N submissions:
-- grade batch: `grade batch DIR -a derivatives-activations -o OUT --workers 2 --no-progress`
-  into a fresh OUT: discovery, one sandboxed kernel per notebook (2 at a time), probes
+Rows on the N submissions (--sets seed):
+- grade batch (warm pool): `grade batch DIR -a derivatives-activations -o OUT --workers 2 --no-progress`
+  into a fresh OUT: discovery, one sandboxed kernel per notebook (2 at a time) forked from the
+  process's warm pool (grader/kernel/pool.py: the zygote's build is part of the row), probes
   compared with torch outside the kernel, LaTeX checked with sympy, the SQLite gradebook,
   grades.csv, feedback .md/.html per student and report.html.
+- grade batch --no-warm: the same, every kernel started cold.
 - floor: `python bench/exec_nb.py --jobs 2 DIR/*.ipynb` (a copy of the peers' runner): one
   process, each notebook executed by nbclient in its own kernel, 2 at a time, nothing
   checked or written. The same interpreter and venv as `grade`.
@@ -22,6 +24,14 @@ Rows on the N submissions:
 The per-submission seconds come from OUT/gradebook.sqlite (`submissions.seconds`: from the
 moment a worker picks the notebook up to its result, so it includes sharing the 2 cores
 with the other worker).
+
+Course sets (--sets momentum,adam; --course-n submissions each, default 18): the UDL 6.4 (momentum)
+and 6.5 (Adam) notebooks as the course hands them out, completed (assignments/udl-*/solution.ipynb:
+NumPy, plots, loop cells that draw), cycled with their single-bug variants from
+tests/variants_udl.py, graded with their bundled assignment: grade batch (warm pool), grade batch
+--no-warm and the floor, as above. Note the floor's kernels get MPLBACKEND=Agg (every row's
+environment has it), so they render no figure at all, where the grader's inline backend renders
+the figures of the cells a figure question looks at.
 
 Rows with --peers, on the peers' own 20 notebooks (../shared/peers-bench, copied to a temp
 dir; venvs /tmp/venv-floor, /tmp/venv-nbgrader, /tmp/venv-otter made by its setup.sh,
@@ -34,10 +44,13 @@ check that grading was real.
 Memory: "largest process" is the peak RSS (VmHWM) of the largest single process of the tree,
 as in the peers' table; for `grade batch` the grader process and the largest kernel are
 given apart, and "per worker" is the tree's peak total RSS divided by the notebooks in flight (RSS
-counts shared library pages once per process, so sums overstate). Load: "others" is the
+counts shared library pages once per process, so sums overstate); "peak PSS per worker" is the
+peak of the tree's total PSS (/proc/PID/smaps_rollup, sampled with the RSS: a page shared by k
+processes counts 1/k in each, so the pages forked kernels share with their zygote count once)
+divided the same way. Load: "others" is the
 machine's busy CPU during the row minus our tree's CPU (sampled, so approximate), in cores.
 
-usage: python bench/bench_batch.py [-n N] [--runs R] [--peers] [--keep]
+usage: python bench/bench_batch.py [-n N] [--course-n M] [--sets seed,momentum,adam] [--runs R] [--peers] [--keep]
 """
 
 from __future__ import annotations
@@ -112,6 +125,18 @@ def _proc(pid: int) -> tuple[int, str, int, int, float] | None:
     return start, cmd, hwm, rss, cpu
 
 
+def _pss(pid: int) -> int:
+    """Proportional set size in bytes (/proc/PID/smaps_rollup): a page shared by k processes counts 1/k in each."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 def _machine_busy() -> float:
     """CPU seconds the whole machine has spent busy since boot (all cores)."""
     with open("/proc/stat") as f:
@@ -131,9 +156,10 @@ class TreeSampler(threading.Thread):
         self.stop = threading.Event()
         self.procs: dict[tuple[int, int], dict] = {}
         self.tree_peak = 0
+        self.pss_peak = 0  # peak of the tree's total PSS: pages shared (a zygote's with its children) count once
 
     def sample(self) -> None:
-        kids, todo, total = _children(), [self.root], 0
+        kids, todo, total, pss = _children(), [self.root], 0, 0
         while todo:
             pid = todo.pop()
             todo.extend(kids.get(pid, []))
@@ -147,7 +173,9 @@ class TreeSampler(threading.Thread):
             if cmd:
                 rec["cmd"], rec["kernel"] = cmd, rec["kernel"] or _is_kernel(cmd)
             total += rss
+            pss += _pss(pid)
         self.tree_peak = max(self.tree_peak, total)
+        self.pss_peak = max(self.pss_peak, pss)
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -165,6 +193,7 @@ class Measure:
     kernel_peak: int        # bytes, the largest Jupyter kernel (0 if none seen)
     kernels: int            # kernel processes seen
     tree_peak: int          # bytes, peak of the tree's total RSS
+    pss_peak: int           # bytes, peak of the tree's total PSS
     cpu: float              # s, CPU of our tree (approximate: sampled, or wait4's when larger)
     others: float           # cores busy with other work on the machine during the row
     log: Path
@@ -205,7 +234,7 @@ def measure(cmd: list[str], log: Path, cwd: Path | None = None, env: dict | None
         tail = log.read_text(errors="replace")[-1500:]
         raise RuntimeError(f"{' '.join(map(str, cmd))} exited {rc} (output: {log})\n{tail}")
     return Measure(wall, rc, largest, what, root_peak, max(kernels, default=0), len(kernels), sampler.tree_peak,
-                   cpu, max(0.0, busy - cpu) / wall, log)
+                   sampler.pss_peak, cpu, max(0.0, busy - cpu) / wall, log)
 
 
 # --------------------------------------------------------------------------- rows
@@ -243,15 +272,17 @@ def table(rows: list[Row]) -> str:
 
 
 def memory_table(rows: list[Row]) -> str:
-    out = ["| what | its own process | largest kernel | kernels | tree peak total | per worker | CPU s | others (cores) |",
-           "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    out = ["| what | its own process | largest kernel | kernels | tree peak RSS | per worker | peak PSS per worker "
+           "| CPU s | others (cores) |",
+           "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in rows:
         if not r.measures:
             continue
         f = lambda a: max(getattr(m, a) for m in r.measures)  # noqa: E731
         per_worker = f"{f('tree_peak') / r.workers / MiB:.0f} MiB" if r.notebooks > 1 else "–"
+        pss = f"{f('pss_peak') / (r.workers if r.notebooks > 1 else 1) / MiB:.0f} MiB"
         out.append(f"| {r.name} | {f('root_peak') / MiB:.0f} MiB | {f('kernel_peak') / MiB:.0f} MiB | "
-                   f"{r.measures[0].kernels} | {f('tree_peak') / MiB:.0f} MiB | {per_worker} | {r.med('cpu'):.0f} | "
+                   f"{r.measures[0].kernels} | {f('tree_peak') / MiB:.0f} MiB | {per_worker} | {pss} | {r.med('cpu'):.0f} | "
                    f"{max(m.others for m in r.measures):.2f} |")
     return "\n".join(out)
 
@@ -267,6 +298,11 @@ def make_submissions(dest: Path, n: int) -> list[str]:
     built.mkdir(parents=True, exist_ok=True)
     by_name = {v.name: v for v in BUGGY + CORRECT}
     sources = [("solved", SEED)] + [(name, by_name[name].build(built)) for name in VARIANTS]
+    return _cycle(sources, dest, n)
+
+
+def _cycle(sources: list[tuple[str, Path]], dest: Path, n: int) -> list[str]:
+    """dest/sNNN.ipynb for NNN = 1..n, cycling through `sources`; the source name of each."""
     dest.mkdir(parents=True, exist_ok=True)
     names = []
     for i in range(n):
@@ -274,6 +310,21 @@ def make_submissions(dest: Path, n: int) -> list[str]:
         shutil.copyfile(path, dest / f"s{i + 1:03d}.ipynb")
         names.append(name)
     return names
+
+
+COURSE_SETS = {"momentum": ("udl_6_4_momentum", "udl-6-4-momentum"), "adam": ("udl_6_5_adam", "udl-6-5-adam")}
+
+
+def make_course_submissions(dest: Path, notebook: str, n: int) -> list[str]:
+    """sNNN.ipynb cycling through a UDL solution (NumPy, plots, loop cells: the upstream blank completed)
+    and its single-bug variants from tests/variants_udl.py; returns the source name of each."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from variants_udl import BUGGY, SOLUTIONS  # noqa: PLC0415 - tests/ is not a package
+
+    built = dest.parent / f"variants-{notebook}"
+    built.mkdir(parents=True, exist_ok=True)
+    sources = [("solution", SOLUTIONS[notebook])] + [(v.name.split("__")[1], v.build(built)) for v in BUGGY[notebook]]
+    return _cycle(sources, dest, n)
 
 
 def gradebook(out: Path) -> tuple[list[tuple], dict[str, dict[str, tuple[float, float]]]]:
@@ -388,6 +439,22 @@ class Peers:
         return scores
 
 
+def phases_line(out: Path, wall: float) -> str:
+    """Median phases per submission from a batch's gradebook (the grader's own timings) and the isolation said."""
+    subs_rows, _ = gradebook(out)
+    phases: dict[str, list[float]] = {}
+    isolations: set[str] = set()
+    for r in subs_rows:
+        result = json.loads(r[5]) if r[5] else {}
+        for k, v in (result.get("timings") or {}).items():
+            phases.setdefault(k, []).append(v)
+        iso = result.get("isolation") or ""
+        isolations.add("warm pool" if "warm pool" in iso and "not used" not in iso else
+                       "cold (pool not used)" if "not used" in iso else "cold")
+    return ("median phases " + ", ".join(f"{k} {statistics.median(v):.2f} s" for k, v in phases.items())
+            + f"; kernels: {', '.join(sorted(isolations))}")
+
+
 def fmt_scores(scores: dict[str, float], full: float) -> str:
     lost = {s: v for s, v in sorted(scores.items()) if v < full}
     missing = sorted({f"s{i:02d}" for i in range(1, 21)} - set(scores))
@@ -405,9 +472,15 @@ def main() -> None:
     ap.add_argument("--peers", action="store_true", help="also install and time the floor, nbgrader and Otter on the "
                                                          "peers' 20 notebooks (../shared/peers-bench), and grade batch on them")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, gradebooks)")
+    ap.add_argument("--sets", default="seed," + ",".join(COURSE_SETS),
+                    help=f"notebook sets to time: seed and/or {', '.join(COURSE_SETS)} (default: all)")
+    ap.add_argument("--course-n", type=int, default=18, help="submissions per course set (default 18)")
     args = ap.parse_args()
-    if args.n < 1 or args.runs < 1:
-        ap.error("-n and --runs must be at least 1")
+    if args.n < 1 or args.runs < 1 or args.course_n < 1:
+        ap.error("-n, --course-n and --runs must be at least 1")
+    sets = [x.strip() for x in args.sets.split(",") if x.strip()]
+    if any(x not in ("seed", *COURSE_SETS) for x in sets):
+        ap.error(f"--sets: choose from seed, {', '.join(COURSE_SETS)}")
 
     work = Path(tempfile.mkdtemp(prefix="bench-batch-"))
     (work / "logs").mkdir()
@@ -432,12 +505,13 @@ def main() -> None:
     jobs: list[tuple[Row, object]] = []
     outs: dict[str, Path] = {}
 
-    def batch_job(row: Row, inputs: list[str] | str, assignment: str | None = None, key: str = "") -> None:
+    def batch_job(row: Row, inputs: list[str] | str, assignment: str | None = None, key: str = "",
+                  extra: tuple[str, ...] = ()) -> None:
         def run() -> Measure:
             out = work / f"out-{key}"
             shutil.rmtree(out, ignore_errors=True)
             outs[key] = out
-            cmd = batch_cmd + ([inputs] if isinstance(inputs, str) else inputs) + ["-o", str(out)]
+            cmd = batch_cmd + list(extra) + ([inputs] if isinstance(inputs, str) else inputs) + ["-o", str(out)]
             if assignment:
                 cmd[cmd.index("-a") + 1] = assignment
             return measure(cmd, work / "logs" / f"{key}.log", ok=(0, 1))  # 1: some notebook could not be graded
@@ -448,12 +522,33 @@ def main() -> None:
         rows.append(row)
         jobs.append((row, lambda: measure(cmd, work / "logs" / f"{key}.log", **kw)))
 
-    batch_job(Row(f"grade batch --workers {WORKERS}, {n} notebooks", n, f"floor, {n} notebooks"), str(subs), key="ours")
-    plain_job(Row(f"floor, {n} notebooks", n, None), floor_cmd + notebooks, "floor")
-    plain_job(Row("grade, one notebook alone", 1, "floor, one notebook alone"),
-              [GRADE, notebooks[0], "-a", ASSIGNMENT, "--format", "json", "-o", os.devnull], "grade-one")
-    plain_job(Row("floor, one notebook alone", 1, None), floor_cmd + notebooks[:1], "floor-one")
-    main_rows = list(rows)
+    main_rows: list[Row] = []
+    course_rows: dict[str, tuple[list[Row], list[str], str]] = {}  # set -> rows, source names, assignment
+    if "seed" in sets:
+        batch_job(Row(f"grade batch -j {WORKERS} (warm pool), {n} notebooks", n, f"floor, {n} notebooks"), str(subs),
+                  key="ours")
+        batch_job(Row(f"grade batch -j {WORKERS} --no-warm, {n} notebooks", n, f"floor, {n} notebooks"), str(subs),
+                  key="ours-cold", extra=("--no-warm",))
+        plain_job(Row(f"floor, {n} notebooks", n, None), floor_cmd + notebooks, "floor")
+        plain_job(Row("grade, one notebook alone", 1, "floor, one notebook alone"),
+                  [GRADE, notebooks[0], "-a", ASSIGNMENT, "--format", "json", "-o", os.devnull], "grade-one")
+        plain_job(Row("floor, one notebook alone", 1, None), floor_cmd + notebooks[:1], "floor-one")
+        main_rows = list(rows)
+    for name in sets:
+        if name == "seed":
+            continue
+        notebook, aid = COURSE_SETS[name]
+        cdir = work / f"course-{name}"
+        names = make_course_submissions(cdir, notebook, args.course_n)
+        paths = sorted(str(p) for p in cdir.glob("s*.ipynb"))
+        m, before = args.course_n, len(rows)
+        floor_name = f"floor, {m} {name} notebooks"
+        batch_job(Row(f"grade batch -j {WORKERS} (warm pool), {m} {name} notebooks", m, floor_name), str(cdir), aid,
+                  key=f"{name}-ours")
+        batch_job(Row(f"grade batch -j {WORKERS} --no-warm, {m} {name} notebooks", m, floor_name), str(cdir), aid,
+                  key=f"{name}-ours-cold", extra=("--no-warm",))
+        plain_job(Row(floor_name, m, None), floor_cmd + paths, f"{name}-floor")
+        course_rows[name] = (rows[before:], names, aid)
 
     peers: Peers | None = None
     peer_rows: list[Row] = []
@@ -497,6 +592,8 @@ def main() -> None:
     for p in notebooks[:2]:
         shutil.copy(p, warm)
     measure(batch_cmd + [str(warm), "-o", str(work / "out-warm")], work / "logs" / "warm-ours.log", ok=(0, 1))
+    measure(batch_cmd + ["--no-warm", str(warm), "-o", str(work / "out-warm-cold")], work / "logs" / "warm-ours-cold.log",
+            ok=(0, 1))
     measure(floor_cmd + notebooks[:2], work / "logs" / "warm-floor.log")
     if peers:
         if not peers.problem["floor"]:
@@ -529,13 +626,31 @@ def main() -> None:
     load1 = os.getloadavg()
 
     # ------------------------------------------------------------------ report
-    print(f"\n## {n} submissions of `{ASSIGNMENT}` ({WORKERS} at a time), {args.runs} run(s), "
-          f"median{' (min–max)' if args.runs > 1 else ''}\n")
-    print(table(main_rows))
-    print("\nMemory and load (largest over the runs; CPU median):\n")
-    print(memory_table(main_rows))
+    if main_rows:
+        print(f"\n## {n} submissions of `{ASSIGNMENT}` ({WORKERS} at a time), {args.runs} run(s), "
+              f"median{' (min–max)' if args.runs > 1 else ''}\n")
+        print(table(main_rows))
+        print("\nMemory and load (largest over the runs; CPU median):\n")
+        print(memory_table(main_rows))
+        for key in ("ours", "ours-cold"):
+            if key in outs:
+                print(f"{key}: " + phases_line(outs[key], main_rows[0].measures[-1].wall if main_rows[0].measures else 0))
+    for name, (crows, cnames, aid) in course_rows.items():
+        print(f"\n## {args.course_n} submissions of `{aid}` (the solution and {len(set(cnames)) - 1} single-bug variants, "
+              f"cycled; {WORKERS} at a time), {args.runs} run(s), median\n")
+        print(table(crows))
+        print("\nMemory and load:\n")
+        print(memory_table(crows))
+        for key, label in ((f"{name}-ours", "warm pool"), (f"{name}-ours-cold", "--no-warm")):
+            if key in outs and (outs[key] / "gradebook.sqlite").exists():
+                print(f"{label}: " + phases_line(outs[key], 0))
+                subs_rows, _ = gradebook(outs[key])
+                by_source: dict[str, set[str]] = {}
+                for (_, outcome, score, mx, *_), src in zip(subs_rows, cnames):
+                    by_source.setdefault(src, set()).add(f"{score:g}/{mx:g}" if outcome == "graded" else outcome)
+                print(f"  scores by source ({label}): " + "; ".join(f"{k} {', '.join(sorted(v))}" for k, v in by_source.items()))
 
-    ours_row, one = main_rows[0], main_rows[2]
+    ours_row, one = (main_rows[0], main_rows[3]) if main_rows else (Row("", 0, None), Row("", 0, None))
     if ours_row.measures:
         subs_rows, _ = gradebook(outs["ours"])
         secs = [r[4] for r in subs_rows if r[4] is not None]

@@ -113,8 +113,10 @@ async def _grade_once(notebook: str | Path, assignment: Assignment | None, rubri
 
     # the runtime imports the assignment's array libraries before the student's code (a NumPy course: no torch)
     preload = ("numpy",) if assignment.array_library == "numpy" else ("numpy", "torch")
+    # only the cells whose images a question looks at are rendered to PNG (plots cost mostly rendering)
+    images = [nb.cells[i].source for q in assignment.questions for i in kinds[q.id].image_cells(q, nb)]
     session = KernelSession(limits, figures=any(k.draws_figures for k in kinds.values()), preload=preload,
-                            files=assignment.support_files())
+                            files=assignment.support_files(), image_cells=images)
     outcomes: dict[str, QuestionOutcome] = {}
     try:
         start = asyncio.create_task(session.start())

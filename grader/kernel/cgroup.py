@@ -157,6 +157,13 @@ class KernelCgroups:
         script = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
         return ["/bin/sh", "-c", script, "sh", *[os.path.join(g.path, "cgroup.procs") for g in self.groups], "--"]
 
+    def add(self, pid: int) -> None:
+        """Put a running process (a kernel forked from the warm pool, before it runs anything) into
+        every cgroup; raises OSError when one refuses, so it is never run unconfined."""
+        for g in self.groups:
+            with open(os.path.join(g.path, "cgroup.procs"), "w") as f:
+                f.write(str(pid))
+
     # ------------------------------------------------------------------ counters
 
     def pids_hits(self) -> int:

@@ -71,3 +71,14 @@ class DiskLimit(KernelError):
     """A cell filled its scratch directory, /tmp or /dev/shm (sized tmpfs in the sandbox)."""
 
     event = "limit"
+
+
+class PoolUnavailable(Exception):
+    """The warm kernel pool could not give a kernel (its zygote would not build, died, or a forked
+    child could not be set up) before any student code ran: the session starts a cold kernel
+    instead and says so. Not a KernelError: nothing of the student's was involved."""
+
+
+class ZygoteBroken(PoolUnavailable):
+    """The zygote answers, but the kernel it forked could not isolate itself (a mount or namespace
+    refused): its later children would fail the same way, so the pool stops using it."""

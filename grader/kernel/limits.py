@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -20,6 +21,10 @@ class Limits:
     tmp: int = 256 * 1024 ** 2      # bytes each of /tmp and /dev/shm may hold (tmpfs, counted as memory)
     output: int = 1024 ** 2         # characters of output kept per cell; the rest is dropped with a note
     sandbox: bool = True            # use bubblewrap when it is available
+    # fork kernels from this process's warm pool (grader/kernel/pool.py) instead of starting each
+    # one cold: `grade batch` and its Dask workers turn it on (`--no-warm` off); GRADER_WARM_KERNELS=1
+    # makes it the default, so any suite can be run with the pool on
+    warm: bool = field(default_factory=lambda: os.environ.get("GRADER_WARM_KERNELS") == "1")
 
 
 def size_text(n: int) -> str:

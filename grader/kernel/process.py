@@ -13,16 +13,24 @@ import contextlib
 import functools
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from queue import Empty
-from typing import IO, Callable
+from typing import IO, Any, Callable
 
 import nbformat
+from jupyter_client.provisioning import LocalProvisioner
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from grader import interrupt
 from grader.kernel.cputime import tree_cpu_seconds
-from grader.kernel.errors import CellTimeout, KernelDied, KernelStartError, ProtocolError
+from grader.kernel.errors import (
+    CellTimeout,
+    KernelDied,
+    KernelStartError,
+    PoolUnavailable,
+    ProtocolError,
+)
 from grader.kernel.kernelspec import guard, kernel_manager
 from grader.kernel.output import CappedClient
 
@@ -115,6 +123,9 @@ class Kernel:
         try:
             with _signals_kept():
                 await ctx.__aenter__()
+        except PoolUnavailable:  # a warm kernel that could not be forked: the session starts a cold one
+            atexit.unregister(self.client._cleanup_kernel)
+            raise
         except Exception as e:  # noqa: BLE001 - jupyter_client raises many kinds; the log says why
             atexit.unregister(self.client._cleanup_kernel)
             raise KernelStartError(f"the Jupyter kernel did not start ({type(e).__name__}: {e})", self.log()) from e
@@ -275,11 +286,18 @@ class Kernel:
             except Exception:  # noqa: BLE001
                 pass
 
-    def renew(self, argv: list[str], interrupt_mode: str, private: str) -> None:
+    def renew(self, argv: list[str], interrupt_mode: str, private: str,
+              provisioner: type[LocalProvisioner] | None = None, **settings: Any) -> None:
         """A manager for the next kernel (the first, or after `stop`), launched by `argv` with its
-        connection files and sockets in `private`."""
+        connection files and sockets in `private`; or by `provisioner` (a warm kernel forked from the
+        pool), given `settings` as attributes."""
         self.generation += 1
-        self.client.km = kernel_manager(argv, interrupt_mode, private, self.generation)
+        km = self.client.km = kernel_manager(argv, interrupt_mode, private, self.generation)
+        if provisioner is not None:
+            km.kernel_id = str(uuid.uuid4())
+            km.provisioner = provisioner(kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km)
+            for name, value in settings.items():
+                setattr(km.provisioner, name, value)
 
     def close_log(self) -> None:
         if self._log is not None:

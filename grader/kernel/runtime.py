@@ -14,8 +14,10 @@ It must not import anything from the grader package.
 MIME = "application/vnd.grader.probe+json"
 
 
-def install(key_path, preload):
-    """Take the key and the references, and register the probe handler (runs before student code)."""
+def install(key_path, preload, image_cells=None):
+    """Take the key and the references, and register the probe handler (runs before student code).
+
+    `image_cells`: hashes of the cells whose figures must become PNG outputs (None: every cell's)."""
     import base64
     import builtins
     import hashlib
@@ -45,7 +47,7 @@ def install(key_path, preload):
         refs.update(detach=T.detach, numpy=T.numpy, contiguous=T.contiguous, clone=T.clone, cpu=T.cpu, to=T.to,
                     is_complex=T.is_complex, resolve_conj=T.resolve_conj, resolve_neg=T.resolve_neg, any=T.any,
                     requires_grad=T.requires_grad.__get__, grad=T.grad.__get__, stack=torch.stack, Tensor=T)
-    refs["figures"] = capture_figures(ip, hashlib.sha256)  # what each cell's plots contain, as they are shown
+    refs["figures"] = capture_figures(ip, hashlib.sha256, images=image_cells)  # what each cell's plots contain
     keep_messaging(ip, json.dumps, json.loads)
     keep_probes_displayable(ip)
 
@@ -404,8 +406,12 @@ def main(request_json, refs, reply):  # noqa: C901 - one flat protocol handler r
 FIGURE_MIME = "application/vnd.grader.figure-capture"  # a formatter that records and outputs nothing
 
 
-def capture_figures(ip, sha256, budget=8_000_000):
+def capture_figures(ip, sha256, budget=8_000_000, images=None):
     """Record the content of every figure a student cell displays (installed before student code).
+
+    With `images` (a collection of cell hashes), only those cells' figures are rendered to PNG by the
+    inline backend: rendering is most of what a plotting cell costs, and only the cells a figure
+    question looks at need their images (every figure's content is still recorded).
 
     The inline backend closes figures once shown, so they are read as they are displayed: a display
     formatter for matplotlib figures that stores `figure_content` and returns nothing. Entries are kept
@@ -434,6 +440,9 @@ def capture_figures(ip, sha256, budget=8_000_000):
                 state["cell"] = None
                 return
             key = sha256(str(getattr(info, "raw_cell", "") or "").encode("utf-8", "surrogatepass")).hexdigest()
+            png = ip.display_formatter.formatters.get("image/png")
+            if images is not None and png is not None:
+                png.enabled = key in images
             if key in cells:
                 forget(key)
             cells[key] = []

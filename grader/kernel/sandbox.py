@@ -159,6 +159,29 @@ def wrap(argv: list[str], *, workdir: str, private: str, limits: ResourceLimits,
                    f"limits{limits_said}, {disk}", True)
 
 
+ZYGOTE_STAGE = "/run/grader-stage"   # where a forked child parks its connection directory (zygote.STAGE)
+ZYGOTE_FILES = "/run/grader-files"   # the support files, read-only, at <n> (zygote.FILES)
+
+
+def zygote_wrap(argv: list[str], *, pool: str, files: list[str]) -> list[str]:
+    """The warm pool's zygote under bubblewrap: the same allow-list, namespaces and environment as a
+    kernel's sandbox, plus what it needs to give each forked child its own: the capabilities of its
+    own user namespace to unshare and mount (CAP_SYS_ADMIN, CAP_SETPCAP: every child drops them
+    all before student code runs), `pool` (the grader's directory of per-kernel connection
+    directories, which each child unmounts but for its own) and the support `files` read-only."""
+    bwrap = bubblewrap()
+    if bwrap is None:
+        raise OSError("the warm kernel pool needs bubblewrap")
+    binds: list[str] = []
+    for index, source in enumerate(files):
+        binds += ["--ro-bind", os.path.realpath(source), f"{ZYGOTE_FILES}/{index}"]
+    return [bwrap, "--die-with-parent", "--unshare-all", "--new-session",
+            "--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP",
+            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm", *_allow_list(),
+            "--ro-bind", matplotlib_cache(), SHARED_MPL, "--dir", ZYGOTE_STAGE, *binds,
+            "--bind", pool, pool, "--chdir", "/", "--unsetenv", "JPY_PARENT_PID", "--", *argv]
+
+
 def support_binds(workdir: str, files: dict[str, str]) -> list[str]:
     """`--ro-bind` for each support file at its place in the scratch directory (bwrap makes the
     folders on the way): the kernel can read and import them, never change them."""

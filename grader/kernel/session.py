@@ -8,6 +8,7 @@ graded. A kernel that dies is replaced (`revival`); one that cannot be used any 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import os
@@ -17,15 +18,24 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any, Awaitable, Callable, Collection, Mapping
 
 import nbformat
 
-from grader.kernel import sandbox
+from grader.kernel import pool, sandbox
 from grader.kernel.cgroup import KernelCgroups
 from grader.kernel.env import kernel_env
-from grader.kernel.errors import (CellTimeout, DiskLimit, KernelDied, KernelError, KernelStartError, MemoryLimit,
-                                  ProcessLimit)
+from grader.kernel.errors import (
+    CellTimeout,
+    DiskLimit,
+    KernelDied,
+    KernelError,
+    KernelStartError,
+    MemoryLimit,
+    PoolUnavailable,
+    ProcessLimit,
+    ZygoteBroken,
+)
 from grader.kernel.kernelspec import kernel_argv
 from grader.kernel.limits import Limits, size_text
 from grader.kernel.mplcache import private_matplotlib_dir
@@ -36,6 +46,8 @@ from grader.results import CellEvent
 
 _RUNTIME = resources.files("grader.kernel").joinpath("runtime.py").read_text(encoding="utf-8")
 PROBE_OUTPUT_CAP = 64 * 1024 ** 2  # a probe's reply carries raw arrays: more room than a student's cell
+WARM_SAID = ("bubblewrap sandbox, kernel forked from this worker's warm pool (own mount, PID, network, IPC and UTS "
+             "namespaces, no capabilities, no_new_privs; ")
 MAX_EVENTS = 100  # a notebook of 1,000 failing cells must not make a results.json of megabytes
 
 
@@ -75,12 +87,17 @@ class KernelSession:
     """One kernel for one submission: run its cells, then answer probes, then shut down."""
 
     def __init__(self, limits: Limits | None = None, figures: bool = False,
-                 preload: tuple[str, ...] = ("numpy", "torch"), files: Mapping[str, str | os.PathLike[str]] | None = None) -> None:
+                 preload: tuple[str, ...] = ("numpy", "torch"), files: Mapping[str, str | os.PathLike[str]] | None = None,
+                 image_cells: Collection[str] | None = None) -> None:
         """`figures`: keep Jupyter's inline plotting backend, so plots become image outputs to check;
         `preload`: libraries the in-kernel runtime imports before any student code, so it holds the
         original functions whatever the notebook patches later; `files`: the course's support files
-        ({place in the working directory: file}), there read-only for every kernel, first or revived."""
+        ({place in the working directory: file}), there read-only for every kernel, first or revived;
+        `image_cells`: with `figures`, the sources of the only cells whose plots are rendered to images
+        (None: every cell's)."""
         self.figures = figures
+        self.image_cells = None if image_cells is None else sorted(
+            {hashlib.sha256(c.encode("utf-8", "surrogatepass")).hexdigest() for c in image_cells})
         self.preload = preload
         self.files = {place: os.fspath(source) for place, source in (files or {}).items()}
         self._key = b""
@@ -94,6 +111,10 @@ class KernelSession:
         self._copy_support_files()
         self.cgroup = KernelCgroups.create(lim.memory, lim.processes)
         self.wrapped = self._wrap(self.home)
+        self._isolation_said = self.wrapped.isolation
+        self.cold_reason: str | None = None   # why the warm pool was not used (said in the isolation line)
+        self._pool_dirs: list[str] = []       # warm kernels' connection directories, in the pool's folder
+        self._file_index: dict[str, int] = {}
         self.report = ExecutionReport()
         self._probe_deadline: float | None = None  # wall-clock backstop of all the calls together
         self.client = CappedClient(
@@ -131,9 +152,69 @@ class KernelSession:
             os.chmod(target, 0o444)
 
     async def start(self) -> None:
-        """Launch a fresh kernel: the first one, or after a death (then with fresh directories)."""
+        """Launch a fresh kernel: the first one, or after a death (then with fresh directories).
+        Forked from the warm pool when `limits.warm` asks for it and the pool can give one; else
+        (or when the pool fails before any student code ran) a cold one, and the isolation line says why."""
         if self.kernel.generation >= 0 and self.cgroup is not None:
             self.cgroup.kill_all()  # what the dead kernel left running goes with it
+        if self.limits.warm and self.limits.sandbox and self.cold_reason is None:  # --no-sandbox: always cold
+            try:
+                await self._start_warm()
+                return
+            except PoolUnavailable as e:
+                self.cold_reason = str(e)
+                await self.kernel.stop()
+                if self.cgroup is not None:
+                    self.cgroup.kill_all()
+        await self._start_cold()
+
+    def _zygote(self) -> pool.Zygote:
+        if sandbox.bubblewrap() is None:
+            raise PoolUnavailable("warm kernels need the bubblewrap sandbox, which cannot run here")
+        files = sorted(self.files.items())
+        self._file_index = {place: index for index, (place, _) in enumerate(files)}
+        return pool.shared().zygote(pool.ZygoteConfig(tuple(self.preload), tuple(src for _, src in files)))
+
+    async def _start_warm(self) -> None:
+        """A kernel forked from the pool's zygote (see grader/kernel/zygote.py for what it isolates)."""
+        zygote = await asyncio.to_thread(self._zygote)
+        private = tempfile.mkdtemp(prefix="kernel-", dir=zygote.pool_dir)
+        self._pool_dirs.append(private)
+        lim, argv = self.limits, kernel_argv()
+        extra = sandbox._processes_of(os.getuid())
+        request = {"private": private, "workdir": self.workdir, "pool": zygote.pool_dir, "tmp": lim.tmp,
+                   "scratch": lim.scratch, "files": [[place, i] for place, i in self._file_index.items()],
+                   "rlimits": pool.rlimits(lim.memory, lim.file_size, lim.processes + extra),
+                   "arguments": argv[argv.index("{connection_file}") + 1:]}
+        cgroup, timeout = self.cgroup, lim.startup_timeout
+
+        async def spawn(env: dict[str, str], log: Any) -> pool.ForkedProcess:
+            connection = self.client.km.connection_file if self.client.km is not None else ""
+            try:
+                return await pool.spawn_async(zygote, {**request, "env": env, "connection_file": connection},
+                                              log, cgroup, timeout)
+            except ZygoteBroken as e:  # the zygote answers, but its children cannot isolate: not again
+                said = self.kernel.log().strip().splitlines()
+                pool.shared().discard(zygote, f"{e}: {said[-1]}" if said else str(e))
+                raise
+
+        said = self._isolation_said
+        self.wrapped = sandbox.Wrapped([], said.replace("bubblewrap sandbox (", WARM_SAID, 1), True)
+        self.kernel.renew(kernel_argv(), self.wrapped.interrupt_mode, private, pool.WarmProvisioner, spawn=spawn)
+        self._key = secrets.token_bytes(32)
+        key_path = self._write_key(private)
+        await self.kernel.start(kernel_env(self.workdir, pool.MPLDIR, self.figures), self.workdir)
+        await self._install_runtime(key_path)
+
+    def _write_key(self, private: str) -> str:
+        """A new key per kernel, in a file the runtime reads and deletes before any student code runs."""
+        key_path = os.path.join(private, "probe.key")
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(self._key)
+        return key_path
+
+    async def _start_cold(self) -> None:
         private = tempfile.mkdtemp(prefix="kernel-", dir=self.home)
         if self.wrapped.sandboxed:
             # the kernel seeds its own font cache inside the sandbox, into a directory new for each kernel
@@ -142,19 +223,18 @@ class KernelSession:
             # no sandbox: a copy the grader makes before the kernel exists, outside the scratch directory
             mpl = private_matplotlib_dir(private)
         self.wrapped = self._wrap(private, mpl if self.wrapped.sandboxed else "")
+        if self.cold_reason is not None:
+            self.wrapped = sandbox.Wrapped(self.wrapped.argv, f"{self.wrapped.isolation}; warm kernel pool not used "
+                                           f"({self.cold_reason}): a kernel started cold", self.wrapped.sandboxed)
         self.kernel.renew(self.wrapped.argv, self.wrapped.interrupt_mode, private)
-        # a new key per kernel, in a file the runtime reads and deletes before any student code runs
         self._key = secrets.token_bytes(32)
-        key_path = os.path.join(private, "probe.key")
-        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(self._key)
+        key_path = self._write_key(private)
         await self.kernel.start(kernel_env(self.workdir, mpl, self.figures), self.workdir)
         await self._install_runtime(key_path)
 
     async def _install_runtime(self, key_path: str) -> None:
         code = (f"(lambda g: (exec(compile({_RUNTIME!r}, '<grader-probe>', 'exec'), g), "
-                f"g['install']({key_path!r}, {list(self.preload)!r})))({{'__name__': '__grader_runtime__'}})")
+                f"g['install']({key_path!r}, {list(self.preload)!r}, {self.image_cells!r})))({{'__name__': '__grader_runtime__'}})")
         cell = nbformat.v4.new_code_cell(code)
         student_nb, self.client.nb = self.client.nb, nbformat.v4.new_notebook(cells=[cell])
         try:
@@ -188,6 +268,8 @@ class KernelSession:
                 self.cgroup.remove()  # whatever the notebook started, detached or not
             self.kernel.close_log()
             shutil.rmtree(self.home, ignore_errors=True)  # fd-based: never follows a link the kernel made
+            for d in self._pool_dirs:
+                shutil.rmtree(d, ignore_errors=True)
 
     async def __aenter__(self) -> "KernelSession":
         await self.start()

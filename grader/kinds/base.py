@@ -153,6 +153,11 @@ class QuestionKind(ABC):
         """Variables to read mid-run, right after the cell that builds them."""
         return []
 
+    def image_cells(self, question: Any, nb: nbformat.NotebookNode) -> list[int]:
+        """The cells whose plots this question needs as image outputs (with `draws_figures`): only
+        those are rendered to PNG, the most expensive part of a plotting cell."""
+        return []
+
     def attempt(self, question: Any) -> Attempt:
         """What "not attempted" looks at for this question."""
         return Attempt()

@@ -94,6 +94,10 @@ class FigureKind(CellKind):
     def attempt(self, q: FigureQuestion) -> Attempt:
         return dataclasses.replace(super().attempt(q), required=q.attempt_required)
 
+    def image_cells(self, q: FigureQuestion, nb: Any) -> list[int]:
+        index = locate_cell(nb, q.locator()).index  # the cell `check` reads the images of
+        return [] if index is None else [index]
+
     def prepare(self, q: FigureQuestion, assignment: Any) -> ReferenceFigure:
         if q.reference is None:
             return ReferenceFigure(None, None)

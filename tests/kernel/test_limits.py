@@ -11,6 +11,7 @@ import nbformat
 import pytest
 from conftest import SEED, by_id, grade
 
+from grader.kernel import pool
 from grader.kernel.limits import Limits
 from grader.symbolic import shared_pool
 
@@ -33,19 +34,28 @@ def _relu_body(nb: nbformat.NotebookNode, body: str) -> None:
     cell.source = cell.source.replace(old, body)
 
 
-def _children() -> set[int]:
-    """Live (non-zombie) child processes of this process, from /proc, other than the grader's own
-    long-lived symbolic-check workers (they serve every notebook, by design)."""
-    me, kids = os.getpid(), set()
+def _children_of(parents: set[int]) -> set[int]:
+    kids = set()
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if int(fields[1]) == me and fields[0] != "Z":
+            if int(fields[1]) in parents and fields[0] != "Z":
                 kids.add(int(entry))
-    return kids - set(shared_pool().worker_pids())
+    return kids
+
+
+def _children() -> set[int]:
+    """Live (non-zombie) child processes of this process, from /proc, other than the grader's own
+    long-lived symbolic-check workers and warm-pool zygotes (they serve every notebook, by design);
+    but with any kernel still alive under a zygote."""
+    zygotes = {z.host_pid for z in pool.shared().zygotes()}
+    forked = zygotes
+    for _ in range(3):  # bwrap -> bwrap (PID 1 of its namespace) -> the zygote -> the kernels it forked
+        forked = _children_of(forked)
+    return (_children_of({os.getpid()}) - set(shared_pool().worker_pids()) - zygotes) | forked
 
 
 @pytest.mark.notebook
