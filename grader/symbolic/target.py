@@ -92,21 +92,22 @@ class TargetMatcher:
         return self.level(lhs) > 0
 
     def level(self, lhs: sp.Basic | None) -> int:
-        """2: names the target (σ'(x), dσ/dx); 1: d/dx of an explicit expression that may be
-        it (d/dx (3x³ − ...)); 0: something else."""
+        """2: names the target (σ'(x), dσ/dx), or d/dx of an explicit expression shown to be the
+        target's (d/dx of tanh written out); 1: d/dx of an explicit expression that may be it
+        (d/dx (3x³ − ...) for an f with no definition to compare with); 0: something else."""
         if lhs is None or self.key is None:
             return 0
         k = key_of(lhs)
         if k == self.key or (self.whole is not None and k == self.whole):
             return 2
-        return 1 if self._loosely(lhs, k) else 0
+        return self._loosely(lhs, k)
 
-    def _loosely(self, lhs: sp.Basic, k: Key | None) -> bool:
+    def _loosely(self, lhs: sp.Basic, k: Key | None) -> int:
         t = self.key
         if k is None or t is None or k[0] != t[0] or t[0] not in ("d", "d@"):
-            return False
+            return 0
         if k[2] != t[2]:
-            return False
+            return 0
         # d/dx of an explicit expression: the target when that expression is
         # what the target differentiates (or the target's function has no
         # definition to compare with, e.g. f or a loss). A target with a value
@@ -114,15 +115,15 @@ class TargetMatcher:
         # is a side fact, not the derivation.
         if k[1] is None:
             if self.variables is not None and not lhs.expr.free_symbols <= self.variables:
-                return False  # d/dx x^n: a rule, not this function
+                return 0  # d/dx x^n: a rule, not this function
             name = t[1]
             valued = isinstance(self.target, sp.Derivative) and _has_value(self.target.expr)
             if name in self.defined or (valued and self.same_value is not None):
                 if self.same_value is not None and isinstance(self.target, sp.Derivative):
-                    return self.same_value(lhs.expr, self.target.expr)
-                return False
-            return True
-        return False
+                    return 2 if self.same_value(lhs.expr, self.target.expr) else 0
+                return 0
+            return 1
+        return 0
 
     def is_target_itself(self, e: sp.Basic) -> bool:
         """The expression merely restates the target (σ'(x) as an 'answer')."""
