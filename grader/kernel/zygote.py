@@ -206,8 +206,15 @@ def _isolate(request):
     _mount(private, STAGE, None, MS_BIND)
     _umount(request["pool"])  # every other kernel's connection directory goes with it
     sized = (lambda size: f"size={size},mode=1777" if size else "mode=1777")
-    _umount("/tmp")
+    # The allow-list's read-only binds that live under the host's /tmp (a venv or checkout in /tmp/...)
+    # are kept: held by descriptor while a fresh /tmp is mounted over the zygote's, then bound into it.
+    kept = [(m, os.open(m, os.O_PATH | os.O_DIRECTORY)) for m in _binds_under("/tmp", request["pool"])]
     _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, sized(request["tmp"]))
+    for point, fd in kept:
+        os.makedirs(point, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}", point, None, MS_BIND | MS_REC)
+        _mount(None, point, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        os.close(fd)
     _umount("/dev/shm")
     _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, sized(request["tmp"]))
     os.makedirs(workdir, exist_ok=True)
@@ -221,6 +228,21 @@ def _isolate(request):
     os.makedirs(private, exist_ok=True)
     _mount(STAGE, private, None, MS_MOVE)
     os.mkdir(MPLDIR)
+
+
+def _binds_under(prefix, skip):
+    """The outermost mount points below `prefix` (in this mount namespace), but `skip`'s subtree."""
+    points = []
+    with open("/proc/self/mountinfo", encoding="utf-8") as f:
+        for line in f:
+            point = line.split()[4].encode().decode("unicode_escape")  # `\040` is a space
+            if point.startswith(prefix + "/") and not (point == skip or point.startswith(skip + "/")):
+                points.append(point)
+    outer = []
+    for point in sorted(points, key=len):
+        if not any(point.startswith(o + "/") for o in outer):
+            outer.append(point)
+    return outer
 
 
 def _init(request, log, ready, alive):
