@@ -20,6 +20,7 @@ import fcntl
 import hashlib
 import json
 import os
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,8 @@ class Answer:
     outputs: list[wire.Value]
 
 
-_MEMO: dict[str, dict[str, dict[str, Answer]]] = {}
+_MEMO: dict[str, dict[str, dict[str, Answer]]] = {}       # cache key -> answers
+_LOADED: dict[int, dict[str, dict[str, Answer]]] = {}     # id of a loaded assignment -> its answers
 _LOCKS: dict[str, asyncio.Lock] = {}
 
 
@@ -99,41 +101,49 @@ def available(assignment: Assignment) -> bool:
 async def ensure(assignment: Assignment, limits: Limits | None = None) -> None:
     """Make the solution's answers for `assignment` available to `answers`: from memory, the disk
     cache, or by running the solution notebook (once, whoever asks at the same time: a file lock
-    across processes, waited for without blocking this process's other gradings)."""
+    across processes, waited for without blocking this process's other gradings). The key (the
+    probe inputs drawn, the solution and support files hashed) is worked out once per loaded
+    assignment, not once per submission graded against it."""
+    if id(assignment) in _LOADED:
+        return
     calls = solution_calls(assignment)
-    if not calls:
-        return
-    key = cache_key(assignment, calls)
-    if key in _MEMO:
-        return
-    async with _LOCKS.setdefault(key, asyncio.Lock()):
-        if key in _MEMO:
-            return
-        path = cache_dir() / f"{key}.json"
-        table = _load(path)
-        if table is None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path.with_suffix(".lock"), "w") as lock:
-                while True:
-                    try:
-                        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                        break
-                    except BlockingIOError:
-                        await asyncio.sleep(0.2)  # another worker is running the solution
-                try:
-                    table = _load(path)
-                    if table is None:
-                        table = await _run_solution(assignment, calls, limits)
-                        write_atomic(path, json.dumps(_dump(table)))
-                finally:
-                    fcntl.flock(lock, fcntl.LOCK_UN)
-        _MEMO[key] = table
+    key = cache_key(assignment, calls) if calls else ""
+    if calls and key not in _MEMO:
+        async with _LOCKS.setdefault(key, asyncio.Lock()):
+            if key not in _MEMO:
+                _MEMO[key] = await _table(assignment, calls, limits, cache_dir() / f"{key}.json")
+    if id(assignment) not in _LOADED:
+        _LOADED[id(assignment)] = _MEMO.get(key, {})
+        weakref.finalize(assignment, _LOADED.pop, id(assignment), None)  # an id is reused after its object goes
+
+
+async def _table(assignment: Assignment, calls: list[SolutionCall], limits: Limits | None,
+                 path: Path) -> dict[str, dict[str, Answer]]:
+    """The answers from the disk cache, else from running the solution under the cache's file lock."""
+    table = _load(path)
+    if table is not None:
+        return table
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "w") as lock:
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                await asyncio.sleep(0.2)  # another worker is running the solution
+        try:
+            table = _load(path)
+            if table is None:
+                table = await _run_solution(assignment, calls, limits)
+                write_atomic(path, json.dumps(_dump(table)))
+            return table
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def answers(assignment: Assignment) -> dict[str, dict[str, Answer]]:
     """The solution's answers, {question: {probe: Answer}}; `ensure` must have run for this assignment."""
-    calls = solution_calls(assignment)
-    table = _MEMO.get(cache_key(assignment, calls)) if calls else {}
+    table = _LOADED.get(id(assignment))
     if table is None:
         raise SpecError(f"{assignment.path}: the solution's answers were not computed (run `ensure` first)")
     return table
