@@ -403,13 +403,17 @@ def create_app(service: Service) -> Starlette:
     async def api_submit(request: Request) -> Response:
         caller = _need(_caller(service, request, cookies=False))
         form = await _form(request, config.max_upload)
+        job = _accept(caller, form)
+        return _json({"id": job.id, "status": job.status}, 202, {"Location": f"/api/submissions/{job.id}"})
+
+    def _accept(caller: Caller, form: Any) -> Job:
+        """An upload (API or page) checked and queued for the student it is for; a full queue refuses."""
         student = _student_for(caller, form.get("student"))
         name, data = _validate_upload(form.get("notebook"), config.max_upload)
         try:
-            job = service.queue.submit(student, name, data)
+            return service.queue.submit(student, name, data)
         except Full as e:
             raise Refused(e.status, e.reason, {"Retry-After": "30"}) from None
-        return _json({"id": job.id, "status": job.status}, 202, {"Location": f"/api/submissions/{job.id}"})
 
     def _student_for(caller: Caller, given: Any) -> str:
         given = given.strip() if isinstance(given, str) else None
@@ -616,12 +620,7 @@ def create_app(service: Service) -> Starlette:
         caller = _need(_caller(service, request, cookies=True))
         form = await _form(request, config.max_upload)
         _check_csrf(caller, form)
-        student = _student_for(caller, form.get("student"))
-        name, data = _validate_upload(form.get("notebook"), config.max_upload)
-        try:
-            job = service.queue.submit(student, name, data)
-        except Full as e:
-            raise Refused(e.status, e.reason, {"Retry-After": "30"}) from None
+        job = _accept(caller, form)
         return RedirectResponse(f"/submissions/{job.id}", 303, headers=SECURITY_HEADERS)
 
     async def publish(request: Request) -> Response:

@@ -117,19 +117,24 @@ def start_server(out: Path, *extra: str, roster: Path | None = None) -> Server:
     raise AssertionError(f"grade serve did not start: {log.read_text()}")
 
 
+def _serving(out: Path, tmp_path: Path, roster: list[str]) -> Iterator[Server]:
+    """A server over `out` with `roster` as its roster file, stopped after the test."""
+    path = tmp_path / "roster.csv"
+    path.write_text("student\n" + "".join(f"{s}\n" for s in roster))
+    server = start_server(out, roster=path)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(name="served")
 def served_fixture(tmp_path: Path) -> Iterator[Server]:
     """A server over a gradebook with alice (an unparsed answer, needs review) and bob (no review)."""
     out = tmp_path / "graded"
     out.mkdir()
     fill_gradebook(out, {"alice": True, "bob": False})
-    roster = tmp_path / "roster.csv"
-    roster.write_text("student\nalice\nbob\ncarol\n")
-    server = start_server(out, roster=roster)
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from _serving(out, tmp_path, ["alice", "bob", "carol"])
 
 
 LATE = "LATE-DETAIL x=-100 → expected 0, got nan"
@@ -159,13 +164,7 @@ def served_later_fixture(tmp_path: Path) -> Iterator[Server]:
         path = out / "results" / report_name("bob", fmt)
         path.parent.mkdir(exist_ok=True)
         path.write_text(render(result, fmt))
-    roster = tmp_path / "roster.csv"
-    roster.write_text("student\nbob\ncarol\n")
-    server = start_server(out, roster=roster)
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from _serving(out, tmp_path, ["bob", "carol"])
 
 
 def wait_for(predicate, timeout: float = 240.0, every: float = 0.3):

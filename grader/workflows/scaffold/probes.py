@@ -44,7 +44,8 @@ def plan(finding: CodeFinding, calls: list[dict[str, Any]]) -> ProbePlan:
     params = finding.parameters
     required = [p.name for p in params if not p.has_default]
     # defaulted parameters the notebook passes with another value than their default go in every probe
-    fixed = {p.name: _observed_scalar(calls, p) for p in params if p.has_default and _observed_scalar(calls, p) is not None}
+    observed = {p.name: _observed_scalar(calls, p) for p in params if p.has_default}
+    fixed = {name: v for name, v in observed.items() if v is not None}
     outputs = [n for n in required if all(n in c.get("mutated", []) for c in calls)
                and all(c.get("returned", {}).get("type") == "none" for c in calls)]
     groups = _groups(calls, required)

@@ -165,8 +165,7 @@ def _written_questions(blank: nbformat.NotebookNode, solution: nbformat.Notebook
         bc, sc = blank.cells[i], solution.cells[j]
         if bc.cell_type != "markdown" or sc.cell_type != "markdown":
             continue
-        if _MATH.search(bc.source) and not _PLACEHOLDER.search(bc.source):
-            continue  # the blank has math of its own here: a changed prompt, not an answer cell
+        # an answer cell: a placeholder in the blank (math of its own there is a changed prompt), math in the solution
         if not _MATH.search(sc.source) or not _placeholder_only(bc.source):
             continue
         prompt_cell = _prompt_cell(blank, i)
