@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 import grader.symbolic.check as check_module
+import grader.symbolic.steps as steps_module
 from grader.kinds import load_assignment
 from grader.kinds.symbolic import SymbolicQuestion
 from grader.notebook.answers import find_answer
@@ -162,7 +163,16 @@ def _long_derivation(n: int) -> str:
     return "\n".join("$$f'(x) = x^{2} + 2x + 1$$" if k % 2 else "$$f'(x) = (x+1)^{2}$$" for k in range(n))
 
 
-def test_steps_share_the_answers_time_limit_and_keep_the_verdict() -> None:
+def test_steps_share_the_answers_time_limit_and_keep_the_verdict(monkeypatch: pytest.MonkeyPatch) -> None:
+    # each step costs at least 5 ms, so 1000 of them cannot all be checked within the second, however
+    # fast the machine (on an idle one the real checks once all fit, and the test tested nothing)
+    compare = steps_module.Derivation._compare
+
+    def slow(*args, **kw):
+        time.sleep(0.005)
+        return compare(*args, **kw)
+
+    monkeypatch.setattr(steps_module.Derivation, "_compare", slow)
     start = time.perf_counter()
     r = check_answer(_long_derivation(1000), "(x+1)**2", target="f'(x)", timeout=1.0)
     assert time.perf_counter() - start < 1.5
