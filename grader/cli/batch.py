@@ -17,11 +17,10 @@ exit codes: 0 every submission has a result, 1 some could not be graded (see gra
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import re
 import sys
 
-from grader.cli.limits import intake_from, limits_from
+from grader.cli.limits import add_warm_argument, intake_from, limits_from
 from grader.cli.options import (
     add_grading_arguments,
     output_folder,
@@ -59,8 +58,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar (default when not a terminal)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="grade on a Dask distributed cluster (e.g. tcp://head:8786); the gradebook stays here")
-    p.add_argument("--no-warm", action="store_true",
-                   help="start every kernel cold instead of forking it from a warm kernel pool per worker")
+    add_warm_argument(p)
 
 
 def _check_pattern(pattern: str | None) -> None:
@@ -85,7 +83,7 @@ def _check_scheduler(address: str | None) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise GraderInputError("--workers must be at least 1")
-    limits = dataclasses.replace(limits_from(args, batch=True), warm=not args.no_warm)  # a pool per worker
+    limits = limits_from(args, batch=True, pooled=True)  # a warm kernel pool per worker
     _check_pattern(args.student_pattern)
     _check_scheduler(args.scheduler)
     out = output_folder(args.output, mkdir=args.mkdir)

@@ -106,6 +106,13 @@ def add_limit_arguments(p: Any) -> list[argparse.Action]:
     ]
 
 
+def add_warm_argument(p: Any) -> argparse.Action:
+    """`--no-warm`, on the verbs that grade many notebooks in one process (batch, serve): there a warm
+    kernel pool pays kernel start and `import torch` once, not per notebook."""
+    return p.add_argument("--no-warm", action="store_true",
+                          help="start every kernel cold instead of forking it from a warm kernel pool per worker")
+
+
 def _given(args: argparse.Namespace, names: dict[str, Tunable], *, batch: bool) -> dict[str, float | int]:
     """`--limit NAME=VALUE`s for `names` as keyword arguments, each checked with a one-line error."""
     out: dict[str, float | int] = {}
@@ -132,7 +139,9 @@ def _given(args: argparse.Namespace, names: dict[str, Tunable], *, batch: bool) 
     return out
 
 
-def limits_from(args: argparse.Namespace, *, batch: bool = False) -> Limits:
+def limits_from(args: argparse.Namespace, *, batch: bool = False, pooled: bool = False) -> Limits:
+    """The Limits the options ask for; `pooled`: the verb has `--no-warm` (add_warm_argument) and
+    uses the warm kernel pool unless it is given."""
     if args.cell_timeout <= 0 or args.timeout <= 0:
         raise GraderInputError("--cell-timeout and --timeout must be positive")
     if args.probe_timeout <= 0:
@@ -143,6 +152,8 @@ def limits_from(args: argparse.Namespace, *, batch: bool = False) -> Limits:
         raise GraderInputError("--disk-limit must be positive")
     base = Limits(cell_timeout=args.cell_timeout, timeout=args.timeout, probe_timeout=args.probe_timeout,
                   memory=int(args.memory_limit * GiB), scratch=int(args.disk_limit * GiB), sandbox=not args.no_sandbox)
+    if pooled:
+        base = dataclasses.replace(base, warm=not args.no_warm)
     return dataclasses.replace(base, **_given(args, TUNABLE, batch=batch))
 
 

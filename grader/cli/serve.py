@@ -21,7 +21,7 @@ import socket
 import sys
 from pathlib import Path
 
-from grader.cli.limits import add_limit_arguments, limits_from
+from grader.cli.limits import add_limit_arguments, add_warm_argument, limits_from
 from grader.cli.options import output_folder
 from grader.errors import GraderInputError
 from grader.kinds import open_bundle
@@ -36,6 +36,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-j", "--workers", type=int, default=1, metavar="N", help="notebooks graded at once (default 1)")
     p.add_argument("--roster", metavar="FILE", help="CSV with a `student` column and optional `token`")
     p.add_argument("--mkdir", action="store_true", help="create the missing folders of OUTDIR")
+    add_warm_argument(p)
     add_limit_arguments(p.add_argument_group("limits of each grading (as on grade and batch)"))
 
 
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     roster = Path(args.roster) if args.roster else None
     if roster is not None and not roster.is_file():
         raise GraderInputError(f"--roster {args.roster}: no such file")
-    limits = limits_from(args)
+    limits = limits_from(args, pooled=True)  # one warm kernel pool for the service's workers
     out = output_folder(args.outdir, "OUTDIR", mkdir=args.mkdir)
     out.mkdir(exist_ok=True)
     bundle = open_bundle(args.assignment)

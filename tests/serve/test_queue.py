@@ -14,6 +14,7 @@ from conftest import SEED
 from serving import start_server, wait_for
 
 pytestmark = [pytest.mark.notebook, pytest.mark.xdist_group("serve")]
+WARM = "forked from this worker's warm pool"
 
 
 def _jobs(out: Path) -> list[tuple]:
@@ -55,6 +56,8 @@ def test_kill_9_while_grading_loses_nothing_and_records_each_result_once(tmp_pat
             assert done
             docs = [carol.get(f"/api/submissions/{i}").json() for i in ids]
         assert all(d["result"]["score"] == 20 for d in docs)
+        # the service's workers fork their kernels from its warm pool, sandboxed as a cold kernel is
+        assert all(WARM in d["result"]["isolation"] for d in docs), [d["result"]["isolation"] for d in docs]
         assert [d["current"] for d in docs] == [False, False, True]  # the gradebook holds the newest
     finally:
         server.stop()
@@ -65,3 +68,20 @@ def test_kill_9_while_grading_loses_nothing_and_records_each_result_once(tmp_pat
     rows = db.execute("SELECT student, path, result_json FROM submissions").fetchall()
     db.close()
     assert len(rows) == 1 and rows[0][0] == "carol" and json.loads(rows[0][2])["score"] == 20
+
+
+def test_serve_no_warm_starts_each_kernel_cold_with_the_same_score(tmp_path: Path) -> None:
+    out = tmp_path / "graded"
+    out.mkdir()
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student\ncarol\n")
+    server = start_server(out, "--no-warm", roster=roster)
+    try:
+        with server.client(server.token("carol")) as carol:
+            sid = carol.post("/api/submissions", files={"notebook": ("mine.ipynb", SEED.read_bytes())}).json()["id"]
+            doc = wait_for(lambda: (d := carol.get(f"/api/submissions/{sid}").json())["status"] == "graded" and d,
+                           timeout=300, every=0.5)
+    finally:
+        server.stop()
+    assert doc["result"]["score"] == 20
+    assert "bubblewrap" in doc["result"]["isolation"] and WARM not in doc["result"]["isolation"]
