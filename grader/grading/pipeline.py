@@ -23,7 +23,7 @@ from grader import results as R
 from grader.grading.attempt import flag_for_review, mark_unattempted
 from grader.grading.choose import assignment_warning, choose_assignment
 from grader.grading.score import score_question
-from grader.kernel.errors import KernelError
+from grader.kernel.errors import KernelError, PoolLost
 from grader.kernel.limits import Limits
 from grader.kernel.probe import Prober
 from grader.kernel.session import KernelSession
@@ -51,6 +51,8 @@ async def _check(kind: QuestionKind, q: QuestionBase, prepared: Any, ctx: CheckC
     """One question's check; a grader bug there is flagged for review instead of sinking the notebook."""
     try:
         return await kind.check(q, prepared, ctx)
+    except PoolLost:
+        raise  # the kernel's zygote died: the whole notebook is graded again, not this question flagged
     except Exception as e:  # noqa: BLE001 - isolate the failure to this question
         note = (f"The grader could not check this question ({type(e).__name__}: {e}); "
                 "it is flagged for manual review.")
@@ -87,14 +89,20 @@ async def grade_notebook_async(
     """Grade one notebook. A grading that fails for the grader's own reason (a kernel that would
     not start on a loaded machine, an internal error) is tried once more; a second failure raises
     NotGraded: no verdict, so never a score. Unusable input raises GraderInputError at once."""
+    lost: PoolLost | None = None
     for _attempt in range(2):
         try:
-            return await _grade_once(notebook, assignment, rubric, limits)
+            result = await _grade_once(notebook, assignment, rubric, limits)
         except (GraderInputError, Interrupted):
             raise
         except Exception as e:  # noqa: BLE001 - not the student's doing: once more, then not graded
             interrupt.check()
             failure = e
+            lost = e if isinstance(e, PoolLost) else lost
+            continue
+        if lost is not None:  # the verdict is the second, complete run's; the first is not the student's
+            result.isolation += f"; graded a second time from the start, because {lost} (not the notebook's doing)"
+        return result
     raise NotGraded(f"{type(failure).__name__}: {failure}") from failure
 
 
@@ -118,6 +126,7 @@ async def _grade_once(notebook: str | Path, assignment: Assignment | None, rubri
     session = KernelSession(limits, figures=any(k.draws_figures for k in kinds.values()), preload=preload,
                             files=assignment.support_files(), image_cells=images)
     outcomes: dict[str, QuestionOutcome] = {}
+    prepare: asyncio.Task[dict[str, Any]] | None = None
     try:
         start = asyncio.create_task(session.start())
         prepare = asyncio.create_task(_prepared(assignment, limits))
@@ -141,6 +150,8 @@ async def _grade_once(notebook: str | Path, assignment: Assignment | None, rubri
                 outcomes[q.id] = await _check(kinds[q.id], q, prepared[q.id], ctx)
         timings["probe"] = time.perf_counter() - t1
     finally:
+        if prepare is not None and not prepare.done():  # this attempt failed: its references are not needed
+            prepare.cancel()
         await session.close()
     mark_unattempted(assignment, nb, outcomes)
     flag_for_review(assignment, nb, outcomes)

@@ -82,3 +82,9 @@ class PoolUnavailable(Exception):
 class ZygoteBroken(PoolUnavailable):
     """The zygote answers, but the kernel it forked could not isolate itself (a mount or namespace
     refused): its later children would fail the same way, so the pool stops using it."""
+
+
+class PoolLost(Exception):
+    """A warm kernel died because its zygote did (killed, or crashed: a forked kernel lives in the
+    zygote's PID namespace). The grader's failure after student code ran, never the student's: the
+    notebook is graded again from the start. Not a KernelError, which kinds read as the student's."""

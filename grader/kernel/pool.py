@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from importlib import resources
 from typing import IO, Any
@@ -210,6 +211,16 @@ class Zygote:
 
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None and self._sock is not None
+
+    def died(self, within: float = 0.5) -> bool:
+        """Whether the zygote is dead, or dies within `within` seconds: asked when one of its kernels
+        died, whose death may be seen a moment before the zygote's bubblewrap is reaped."""
+        deadline = time.monotonic() + within
+        while self.alive():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+        return True
 
     def log_tail(self) -> str:
         try:

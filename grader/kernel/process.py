@@ -28,6 +28,7 @@ from grader.kernel.errors import (
     CellTimeout,
     KernelDied,
     KernelStartError,
+    PoolLost,
     PoolUnavailable,
     ProtocolError,
 )
@@ -114,6 +115,7 @@ class Kernel:
         self.cpu_total = 0.0  # CPU seconds of every run so far, over all generations
         self._log: IO[bytes] | None = None
         self._ctx = None
+        self._origin_died: Callable[[], bool] | None = None  # a warm kernel's: did its zygote die?
 
     async def start(self, env: dict[str, str], cwd: str) -> None:
         if self._log is None:
@@ -182,6 +184,8 @@ class Kernel:
             if watch.tripped is not None:
                 raise CellTimeout(self._cpu_message(scope, timeout, watch.tripped, t0), timeout, scope,
                                   killed=True, clock="cpu") from None
+            if self._origin_died is not None and await asyncio.to_thread(self._origin_died):
+                raise PoolLost("the warm pool's zygote died, and the kernel forked from it with it") from None
             raise KernelDied("the kernel died") from None
         except ProtocolError as e:
             # e.g. a cell that replaced json.dumps: the kernel can no longer talk; replace it like a dead one
@@ -287,11 +291,13 @@ class Kernel:
                 pass
 
     def renew(self, argv: list[str], interrupt_mode: str, private: str,
-              provisioner: type[LocalProvisioner] | None = None, **settings: Any) -> None:
+              provisioner: type[LocalProvisioner] | None = None, origin_died: Callable[[], bool] | None = None,
+              **settings: Any) -> None:
         """A manager for the next kernel (the first, or after `stop`), launched by `argv` with its
         connection files and sockets in `private`; or by `provisioner` (a warm kernel forked from the
-        pool), given `settings` as attributes."""
+        pool), given `settings` as attributes, with `origin_died` telling whether its death was its zygote's."""
         self.generation += 1
+        self._origin_died = origin_died
         km = self.client.km = kernel_manager(argv, interrupt_mode, private, self.generation)
         if provisioner is not None:
             km.kernel_id = str(uuid.uuid4())

@@ -200,7 +200,8 @@ class KernelSession:
 
         said = self._isolation_said
         self.wrapped = sandbox.Wrapped([], said.replace("bubblewrap sandbox (", WARM_SAID, 1), True)
-        self.kernel.renew(kernel_argv(), self.wrapped.interrupt_mode, private, pool.WarmProvisioner, spawn=spawn)
+        self.kernel.renew(kernel_argv(), self.wrapped.interrupt_mode, private, pool.WarmProvisioner,
+                          origin_died=zygote.died, spawn=spawn)
         self._key = secrets.token_bytes(32)
         key_path = self._write_key(private)
         await self.kernel.start(kernel_env(self.workdir, pool.MPLDIR, self.figures), self.workdir)

@@ -256,6 +256,36 @@ def test_a_killed_zygote_is_rebuilt_once_then_kernels_start_cold(tmp_path: Path,
     assert WARM not in isolations[2] and "warm kernel pool not used (the zygote died" in isolations[2], isolations[2]
 
 
+def test_a_zygote_killed_while_a_cell_runs_is_not_the_students_doing(tmp_path: Path, own_pool: pool.KernelPool,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Killing the zygote kills the kernels forked from it (they live in its PID namespace). One killed
+    in the middle of a student's cell is the grader's failure: the notebook is graded again from the
+    start, the report says so, and no cell is blamed for killing its kernel."""
+    nb = tmp_path / "nb.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import torch\ndef relu(x):\n    return x.clamp(min=0)"),
+        nbformat.v4.new_code_cell("import time\ntime.sleep(3)\nprint('slept')")]), nb)
+    killed: list[int] = []
+    run_cell = KernelSession._run_cell
+
+    async def kill_during_the_sleep(self, cell, index, remaining):
+        if index == 1 and not killed:
+            def kill() -> None:
+                for z in own_pool.zygotes():
+                    killed.append(z.host_pid)
+                    os.killpg(z.host_pid, signal.SIGKILL)
+            asyncio.get_running_loop().call_later(1.0, kill)
+        return await run_cell(self, cell, index, remaining)
+
+    monkeypatch.setattr(KernelSession, "_run_cell", kill_during_the_sleep)
+    result = grade_notebook(nb, load_assignment(_assignment(tmp_path)), limits=Limits(warm=True))
+    assert len(killed) == 1
+    assert result.score == 1 and not result.needs_review
+    assert not [e for e in result.events if e.kind == "kernel_died"], result.events
+    assert WARM in result.isolation  # the second run's kernel came from a rebuilt zygote
+    assert "graded a second time from the start, because the warm pool's zygote died" in result.isolation
+
+
 def test_a_zygote_that_will_not_build_means_cold_kernels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                         own_pool: pool.KernelPool) -> None:
     monkeypatch.setattr(pool, "_SOURCE", "raise SystemExit('this zygote will not build')")
