@@ -60,7 +60,7 @@ def main() -> None:
     floor = statistics.median(times["floor (nbclient only)"])
     print(f"notebook: {args.notebook}  runs: {args.runs} (interleaved, after 1 warm-up each)")
     print(f"isolation in force for `grade`: {sandbox_state()}")
-    print(f"| what | median | min–max | × floor |\n| --- | --- | --- | --- |")
+    print("| what | median | min–max | × floor |\n| --- | --- | --- | --- |")
     for name, ts in times.items():
         med = statistics.median(ts)
         print(f"| {name} | {med:.3f} s | {min(ts):.3f}–{max(ts):.3f} | {med / floor:.2f} |")

@@ -297,7 +297,7 @@ class Parser(CommandMixin):
 
     # -- groups -----------------------------------------------------------
     def parse_group(self, open_: str, close: str, kind: str = "op") -> sp.Basic:
-        t = self.next()
+        self.next()
         self._enter()
         try:
             if self.peek().kind == "op" and self.peek().value == close and kind == "op":
