@@ -28,8 +28,50 @@ def _stat(pid: str) -> tuple[int, float] | None:
         return None
 
 
+def _children(pid: int) -> list[int] | None:
+    """The live children of `pid`, from each of its threads' `children` file; None when the kernel
+    has no such files (built without CONFIG_PROC_CHILDREN)."""
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []  # ended: nothing below it to count
+    found: list[int] = []
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as f:
+                found.extend(int(v) for v in f.read().split())
+        except FileNotFoundError:
+            if not os.path.exists(f"/proc/{pid}/task/{tid}"):
+                continue  # the thread ended while we read
+            return None
+        except (OSError, ValueError):
+            continue
+    return found
+
+
 def tree_cpu_seconds(root: int) -> float:
-    """CPU seconds used so far by `root` and every live descendant (with what they reaped)."""
+    """CPU seconds used so far by `root` and every live descendant (with what they reaped).
+
+    Walks down from `root` (a handful of reads per sample, whatever else the machine runs); the
+    scan of every process in /proc is the fallback for kernels without per-thread children files."""
+    total, todo, seen = 0.0, [root], set()
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        got = _stat(str(pid))
+        if got is None:
+            continue
+        total += got[1]
+        below = _children(pid)
+        if below is None:
+            return _scanned_tree_cpu_seconds(root)
+        todo.extend(below)
+    return total
+
+
+def _scanned_tree_cpu_seconds(root: int) -> float:
     children: dict[int, list[int]] = {}
     used: dict[int, float] = {}
     try:
