@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 import time
+import weakref
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
@@ -36,8 +38,21 @@ from grader.spec.find import rubric_for
 from grader.spec.models import Assignment, QuestionBase, Rubric
 
 
+_PREPARED: dict[int, dict[str, Any]] = {}  # id of a loaded assignment -> its questions' references
+_PREPARING = threading.Lock()
+
+
 def _prepare_all(assignment: Assignment) -> dict[str, Any]:
-    return {q.id: get_kind(q.kind).prepare(q, assignment) for q in assignment.questions}
+    """Every question's references and probe inputs, computed once per loaded assignment: they depend
+    on the assignment alone (inputs are drawn from its seed) and checks only read them, so a batch
+    does not re-run the instructor's reference code (plots included) for every submission."""
+    with _PREPARING:  # serve's worker threads grade at once: one of them computes, the others wait
+        got = _PREPARED.get(id(assignment))
+        if got is None:
+            got = {q.id: get_kind(q.kind).prepare(q, assignment) for q in assignment.questions}
+            _PREPARED[id(assignment)] = got
+            weakref.finalize(assignment, _PREPARED.pop, id(assignment), None)  # an id is reused after its object goes
+    return got
 
 
 async def _prepared(assignment: Assignment, limits: Limits | None) -> dict[str, Any]:
