@@ -78,6 +78,7 @@ def main(fd, preload):
     # what a kernel imports anyway; matplotlib without a backend chosen (each child picks its own)
     os.environ.pop("MPLBACKEND", None)
     _writable_matplotlib_dir()
+    import ipykernel.debugger  # noqa: F401 - debugpy: 0.13 s of every kernel's start, imported by its traits
     import ipykernel.ipkernel  # noqa: F401
     import ipykernel.kernelapp  # noqa: F401
     import ipykernel.zmqshell  # noqa: F401
