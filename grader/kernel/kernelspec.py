@@ -12,6 +12,8 @@ import time
 from queue import Empty
 from typing import Any, Callable
 
+import zmq
+import zmq.asyncio
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
@@ -46,7 +48,18 @@ class ReadyClient(AsyncKernelClient):
     """jupyter_client's client, but ready as soon as the kernel answers kernel_info on shell and
     IOPub. jupyter_client then waits for 0.2 s of silence on IOPub, to drop stale messages: nbclient
     already ignores every IOPub message whose parent is not the request it runs, so those 0.2 s were
-    only idle time in every kernel's start (an eighth of a warm seed-sheet submission's whole time)."""
+    only idle time in every kernel's start (an eighth of a warm seed-sheet submission's whole time).
+
+    Its sockets also retry a connection after 10 ms, not ZeroMQ's 100 ms: they connect before the
+    kernel has bound its own, and the first retry came 100 ms later, often after IOPub's check had
+    given up, which then cost a second kernel_info round."""
+
+    def _context_default(self) -> zmq.asyncio.Context:
+        self._created_context = True
+        context = zmq.asyncio.Context()
+        context.setsockopt(zmq.RECONNECT_IVL, 10)  # ms; backs off to RECONNECT_IVL_MAX while it fails
+        context.setsockopt(zmq.RECONNECT_IVL_MAX, 1000)
+        return context
 
     async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
         deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
