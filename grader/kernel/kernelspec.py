@@ -57,8 +57,8 @@ class ReadyClient(AsyncKernelClient):
     def _context_default(self) -> zmq.asyncio.Context:
         self._created_context = True
         context = zmq.asyncio.Context()
-        context.setsockopt(zmq.RECONNECT_IVL, 10)  # ms; backs off to RECONNECT_IVL_MAX while it fails
-        context.setsockopt(zmq.RECONNECT_IVL_MAX, 1000)
+        context.setsockopt(zmq.RECONNECT_IVL, 10)  # ms, doubling while it fails, up to ZeroMQ's default 100 ms:
+        context.setsockopt(zmq.RECONNECT_IVL_MAX, 100)  # a slow (cold) kernel is never found later than before
         return context
 
     async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
