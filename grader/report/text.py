@@ -36,6 +36,20 @@ MIN_WIDTH = 20  # narrower than this, a wrapped report is unreadable: wrap at th
 _WORD = re.compile(r"(?:`[^`\n]*`|[^\s`]|`)+")
 
 
+def isolation_summary(isolation: str) -> str:
+    """The isolation line without its parenthesised details, each of its clauses kept: "bubblewrap
+    sandbox, kernel forked from this worker's warm pool; graded a second time from the start, ..."
+    (a clause is what `; ` separates outside parentheses)."""
+    clauses, depth, start = [], 0, 0
+    for i, ch in enumerate(isolation):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0 and isolation.startswith("; ", i):
+            clauses.append(isolation[start:i])
+            start = i + 2
+    clauses.append(isolation[start:])
+    return "; ".join(c.split(" (")[0] for c in clauses if c.strip())
+
+
 def terminal_width(stream: TextIO) -> int | None:
     """The columns to wrap a report for `stream` at: the terminal's (`COLUMNS` if set, else the terminal's
     size) when `stream` is a terminal; None when it is piped or a file, where a line must stay one line."""
@@ -117,7 +131,7 @@ def render_text(result: GradeResult, *, color: bool = False, width: int | None =
     if result.assignment_source and result.assignment_source != "given":
         say("Assignment chosen ", result.assignment_source)
     if result.isolation:
-        say("Isolation: ", result.isolation.split(" (")[0], style="dim")  # details in --format json
+        say("Isolation: ", isolation_summary(result.isolation), style="dim")  # details in --format json
     for w in result.warnings:
         say("Warning: ", w, style="bold yellow")
     _table(console, [(Text(terminal(q.id, one_line=True)), Text(f"{as_number(q.score)}/{as_number(q.max_score)}"),

@@ -228,6 +228,19 @@ def test_text_shows_the_table_the_total_and_feedback_under_its_question() -> Non
     assert "cell 3: NameError" in text and "flagged for manual review" in text
 
 
+def test_text_isolation_line_keeps_every_clause_without_its_details() -> None:
+    """A regrade after the warm pool failed, or a kernel started cold, is said on the terminal too."""
+    res = sample()
+    res.isolation = ("bubblewrap sandbox, kernel forked from this worker's warm pool (own mount, PID and network "
+                     "namespaces; no capabilities; memory limit 4 GiB); graded a second time from the start, because "
+                     "the warm pool's zygote died, and the kernel forked from it with it (not the notebook's doing)")
+    line = next(ln for ln in render(res, "text", color=False, width=400).splitlines() if ln.startswith("Isolation: "))
+    assert line == ("Isolation: bubblewrap sandbox, kernel forked from this worker's warm pool; graded a second time "
+                    "from the start, because the warm pool's zygote died, and the kernel forked from it with it")
+    res.isolation = "bubblewrap sandbox (own namespaces; no network)"
+    assert "Isolation: bubblewrap sandbox\n" in render(res, "text", color=False)
+
+
 def test_text_without_color_has_no_ansi_escapes_and_with_color_has_them() -> None:
     plain = render(sample(), "text", color=False)
     assert "\x1b" not in plain
