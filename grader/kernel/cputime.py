@@ -10,6 +10,7 @@ subreaper without it, reaps every orphan).
 from __future__ import annotations
 
 import os
+from typing import Callable
 
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -49,26 +50,39 @@ def _children(pid: int) -> list[int] | None:
     return found
 
 
-def tree_cpu_seconds(root: int) -> float:
-    """CPU seconds used so far by `root` and every live descendant (with what they reaped).
-
-    Walks down from `root` (a handful of reads per sample, whatever else the machine runs); the
-    scan of every process in /proc is the fallback for kernels without per-thread children files."""
+def _walk(root: int, cpu_of: Callable[[int], float | None],
+          children_of: Callable[[int], list[int] | None]) -> float | None:
+    """The CPU seconds of `root` and everything below it, by the given readings; None as soon as
+    `children_of` cannot tell (a process whose CPU is None has ended: nothing below it is read)."""
     total, todo, seen = 0.0, [root], set()
     while todo:
         pid = todo.pop()
         if pid in seen:
             continue
         seen.add(pid)
-        got = _stat(str(pid))
-        if got is None:
+        cpu = cpu_of(pid)
+        if cpu is None:
             continue
-        total += got[1]
-        below = _children(pid)
+        total += cpu
+        below = children_of(pid)
         if below is None:
-            return _scanned_tree_cpu_seconds(root)
+            return None
         todo.extend(below)
     return total
+
+
+def _own_cpu(pid: int) -> float | None:
+    got = _stat(str(pid))
+    return None if got is None else got[1]
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds used so far by `root` and every live descendant (with what they reaped).
+
+    Walks down from `root` (a handful of reads per sample, whatever else the machine runs); the
+    scan of every process in /proc is the fallback for kernels without per-thread children files."""
+    walked = _walk(root, _own_cpu, _children)
+    return _scanned_tree_cpu_seconds(root) if walked is None else walked
 
 
 def _scanned_tree_cpu_seconds(root: int) -> float:
@@ -85,12 +99,4 @@ def _scanned_tree_cpu_seconds(root: int) -> float:
                 pid = int(entry)
                 children.setdefault(got[0], []).append(pid)
                 used[pid] = got[1]
-    total, todo, seen = 0.0, [root], set()
-    while todo:
-        pid = todo.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
-        total += used.get(pid, 0.0)
-        todo.extend(children.get(pid, []))
-    return total
+    return _walk(root, lambda pid: used.get(pid, 0.0), lambda pid: children.get(pid, [])) or 0.0
