@@ -12,8 +12,8 @@ kernel, one at a time, as `exec_nb.py` runs them (MPLBACKEND=Agg, as in every be
 one untimed-for-the-ceiling cell first that imports every module the notebook imports (what a warm
 kernel has already done). Kernel start is the manager's start + wait-for-ready; cell times are the
 kernel's own (iopub execute_input to the shell reply, nbclient's record_timing); kernel CPU is the
-kernel process's user + system seconds, read from /proc just before it is shut down; "whole run"
-is start to shutdown, imports included, as the floor pays them.
+user + system seconds of the kernel's process tree (as the grader's limits count them), read just
+before it is shut down; "whole run" is start to shutdown, imports included, as the floor pays them.
 
 usage: python bench/floor_parts.py [--sets seed,momentum,adam] [-n N]
 """
@@ -33,6 +33,8 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+from grader.kernel.cputime import tree_cpu_seconds
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_batch import COURSE_SETS, make_course_submissions, make_submissions  # noqa: E402
@@ -56,12 +58,6 @@ def imported(nb: nbformat.NotebookNode) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _cpu(pid: int) -> float:
-    with open(f"/proc/{pid}/stat", "rb") as f:
-        fields = f.read().rsplit(b")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _seconds(meta: dict) -> float:
     start = dt.datetime.fromisoformat(meta["iopub.execute_input"].replace("Z", "+00:00"))
     end = dt.datetime.fromisoformat(meta["shell.execute_reply"].replace("Z", "+00:00"))
@@ -83,7 +79,7 @@ async def parts(path: str) -> dict[str, float]:
         for index, cell in enumerate(nb.cells):
             await client.async_execute_cell(cell, index)
         pid = client.km.provisioner.process.pid
-        cpu = _cpu(pid)
+        cpu = tree_cpu_seconds(pid)
         t2 = time.perf_counter()
     stop = time.perf_counter() - t2
     cells = sum(_seconds(c.metadata["execution"]) for c in nb.cells if c.cell_type == "code")
